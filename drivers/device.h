@@ -1,0 +1,55 @@
+/* A link device: where frames come from and go to.  One small ops struct for
+ * every kind (TAP, a NIC through libpcap, the in-process memlink wire) and for
+ * the middlewares that wrap any of them (pcap writer, tracer, fault injector).
+ *
+ * Devices know nothing of the stack: the runner moves frames between them.
+ */
+#ifndef TAPIR_DRIVERS_DEVICE_H
+#define TAPIR_DRIVERS_DEVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct pkt;
+struct tapir_device;
+
+struct tapir_device_ops {
+    /* Sends one frame. meta (may be NULL) carries offload hints (stack/pkt.h).
+     * 0, or -errno (-EAGAIN: the device is full right now: dropped). */
+    int (*send)(struct tapir_device *d, const uint8_t *frame, size_t len, const struct pkt *meta);
+    /* Receives one frame into buf if one is ready at time now (µs).
+     * Returns its length, 0 if none is ready, or -errno. */
+    ssize_t (*recv)(struct tapir_device *d, uint8_t *buf, size_t cap, uint64_t now);
+    /* A file descriptor that becomes readable when recv may have a frame, or -1. */
+    int (*fd)(struct tapir_device *d);
+    /* When the device next has something without its fd saying so (memlink
+     * delays): µs, or UINT64_MAX. NULL: never. */
+    uint64_t (*next_deadline)(struct tapir_device *d);
+    void (*close)(struct tapir_device *d);
+};
+
+struct tapir_device {
+    const struct tapir_device_ops *ops;
+    char name[32];
+    uint8_t mac[6];
+    uint32_t mtu;
+    uint32_t offloads;          /* NETIF_OFF_* (stack/stack.h) the device accepts */
+    void *priv;
+};
+
+static inline int tapir_device_send(struct tapir_device *d, const uint8_t *f, size_t n, const struct pkt *m)
+{
+    return d->ops->send(d, f, n, m);
+}
+static inline ssize_t tapir_device_recv(struct tapir_device *d, uint8_t *buf, size_t cap, uint64_t now)
+{
+    return d->ops->recv(d, buf, cap, now);
+}
+static inline void tapir_device_close(struct tapir_device *d)
+{
+    if (d)
+        d->ops->close(d);
+}
+
+#endif

@@ -1,0 +1,51 @@
+/* Every compile-time tunable and limit of the stack, in one place, each with
+ * what it does and its default (the idea of lwIP's opt.h).  Run-time settings
+ * that a user or a test script changes (the sysctl-like ones: buffer sizes,
+ * SACK on/off, congestion control...) live in struct stack_settings
+ * (stack/stack.h) and take their defaults from here.
+ *
+ * Where an RFC leaves room, the defaults follow Linux's observable choices.
+ */
+#ifndef TAPIR_STACK_CONFIG_H
+#define TAPIR_STACK_CONFIG_H
+
+/* ---- Time ---- */
+/* Resolution of the timer wheel (µs per tick) and its size. 1 ms x 512 slots:
+ * timers within half a second are found in one turn. */
+#define TIMER_TICK_US        1000
+#define TIMER_WHEEL_SLOTS    512
+
+/* ---- Interfaces ---- */
+#define TAPIR_MAX_NETIFS     8    /* interfaces per stack, loopback included */
+#define TAPIR_MAX_IF_ADDRS   4    /* IPv4 addresses per interface */
+#define TAPIR_MAX_ROUTES     32   /* IPv4 routing table entries */
+#define TAPIR_DEFAULT_MTU    1500
+#define TAPIR_LOOPBACK_MTU   65536
+#define TAPIR_MAX_FRAME      65550 /* largest frame a device hands us (64 KB GRO + headers) */
+
+/* ---- ARP (RFC 826, RFC 1122 2.3.2) ---- */
+#define ARP_CACHE_MAX        512   /* entries; the least recently used goes when full */
+#define ARP_REACHABLE_MS     30000 /* a confirmed entry is trusted this long, then STALE */
+#define ARP_STALE_MS         60000 /* a STALE entry unused this long is removed */
+#define ARP_RETRY_MS         1000  /* between requests for an INCOMPLETE entry */
+#define ARP_MAX_REQUESTS     3     /* requests before giving up (host unreachable) */
+#define ARP_PENDING_MAX      8     /* packets queued per unresolved address */
+
+/* ---- IPv4 ---- */
+#define IP4_DEFAULT_TTL      64
+#define IP4_REASS_TIMEOUT_MS 30000          /* RFC 1122 suggests 60-120 s; Linux 30 s */
+#define IP4_REASS_MAX_BYTES  (4u << 20)     /* all datagrams in reassembly (Linux ipfrag_high_thresh) */
+#define IP4_REASS_MAX_DGRAMS 64             /* datagrams in reassembly at once */
+#define IP4_REASS_MAX_FRAGS  64             /* fragments per datagram */
+
+/* ---- ICMP ---- */
+#define ICMP_RATE_MS         1000  /* token bucket refill: one error per this many ms ... */
+#define ICMP_RATE_BURST      50    /* ... with this burst (Linux icmp_ratelimit / msgs_burst) */
+
+/* ---- UDP ---- */
+#define UDP_RCVQ_MAX_BYTES   (212992) /* per-socket receive queue (Linux rmem_default) */
+
+/* ---- Sockets ---- */
+#define TAPIR_MAX_SOCKETS    65536
+
+#endif

@@ -1,0 +1,92 @@
+/* Counters for every packet the stack handled and every reason it dropped
+ * one, like `netstat -s`.  Each line: X(name, "description").  Add a counter
+ * here and it appears in the struct, in tapir-up's exit report and in
+ * tapir_counters_format() with no other change.
+ */
+#ifndef TAPIR_STACK_COUNTERS_H
+#define TAPIR_STACK_COUNTERS_H
+
+#include <stdint.h>
+
+#define TAPIR_COUNTERS(X)                                                                          \
+    /* link */                                                                                     \
+    X(eth_rx_frames, "frames received")                                                            \
+    X(eth_rx_bytes, "bytes received")                                                              \
+    X(eth_tx_frames, "frames sent")                                                                \
+    X(eth_tx_bytes, "bytes sent")                                                                  \
+    X(eth_rx_short, "frames dropped: shorter than an Ethernet header")                             \
+    X(eth_rx_not_for_us, "frames dropped: destination MAC not ours")                               \
+    X(eth_rx_unknown_type, "frames dropped: unknown EtherType")                                    \
+    X(eth_tx_errors, "frames the device refused")                                                  \
+    /* ARP */                                                                                      \
+    X(arp_rx, "ARP packets received")                                                              \
+    X(arp_rx_bad, "ARP packets dropped: malformed")                                                \
+    X(arp_rx_not_for_us, "ARP packets ignored: target not ours")                                   \
+    X(arp_rx_requests, "ARP requests received")                                                    \
+    X(arp_rx_replies, "ARP replies received")                                                      \
+    X(arp_tx_requests, "ARP requests sent")                                                        \
+    X(arp_tx_replies, "ARP replies sent")                                                          \
+    X(arp_tx_gratuitous, "gratuitous ARPs sent")                                                   \
+    X(arp_cache_evictions, "ARP entries evicted: cache full")                                      \
+    X(arp_pending_drops, "packets dropped: ARP pending queue full")                                \
+    X(arp_unresolved, "packets dropped: address did not resolve")                                  \
+    /* IPv4 */                                                                                     \
+    X(ip_rx, "IPv4 packets received")                                                              \
+    X(ip_rx_bad_version, "IPv4 dropped: bad version")                                              \
+    X(ip_rx_bad_header, "IPv4 dropped: bad header length or options")                              \
+    X(ip_rx_bad_length, "IPv4 dropped: total length vs frame")                                     \
+    X(ip_rx_bad_checksum, "IPv4 dropped: bad header checksum")                                     \
+    X(ip_rx_bad_source, "IPv4 dropped: martian source address")                                    \
+    X(ip_rx_not_for_us, "IPv4 dropped: not addressed to us")                                       \
+    X(ip_rx_unknown_proto, "IPv4 dropped: unknown protocol")                                       \
+    X(ip_rx_delivered, "IPv4 packets delivered to upper layers")                                   \
+    X(ip_tx, "IPv4 packets sent")                                                                  \
+    X(ip_tx_no_route, "IPv4 output dropped: no route")                                             \
+    X(ip_tx_errors, "IPv4 output dropped: other errors")                                           \
+    X(ip_frag_created, "IPv4 fragments created")                                                   \
+    X(ip_frag_df_drops, "IPv4 output dropped: too big with DF set")                                \
+    X(ip_reass_fragments, "IPv4 fragments received")                                               \
+    X(ip_reass_ok, "IPv4 datagrams reassembled")                                                   \
+    X(ip_reass_timeouts, "IPv4 reassemblies timed out")                                            \
+    X(ip_reass_overlaps, "IPv4 fragments dropped: inconsistent overlap")                           \
+    X(ip_reass_over_cap, "IPv4 fragments dropped: reassembly memory cap")                          \
+    X(ip_reass_bad, "IPv4 fragments dropped: malformed")                                           \
+    /* ICMP */                                                                                     \
+    X(icmp_rx, "ICMP messages received")                                                           \
+    X(icmp_rx_bad, "ICMP dropped: short or bad checksum")                                          \
+    X(icmp_rx_echo_requests, "ICMP echo requests received")                                        \
+    X(icmp_rx_echo_replies, "ICMP echo replies received")                                          \
+    X(icmp_rx_errors, "ICMP error messages received")                                              \
+    X(icmp_tx, "ICMP messages sent")                                                               \
+    X(icmp_tx_echo_replies, "ICMP echo replies sent")                                              \
+    X(icmp_tx_unreachables, "ICMP destination unreachables sent")                                  \
+    X(icmp_tx_ratelimited, "ICMP errors not sent: rate limit")                                     \
+    /* UDP */                                                                                      \
+    X(udp_rx, "UDP datagrams received")                                                            \
+    X(udp_rx_bad, "UDP dropped: short, bad length or bad checksum")                                \
+    X(udp_rx_no_port, "UDP dropped: no socket on the port")                                        \
+    X(udp_rx_queue_full, "UDP dropped: receive queue full")                                        \
+    X(udp_tx, "UDP datagrams sent")                                                                \
+    /* TCP */                                                                                      \
+    X(tcp_rx_segments, "TCP segments received")                                                    \
+    X(tcp_rx_bad, "TCP dropped: short, bad offset or bad checksum")                                \
+    X(tcp_rx_no_socket, "TCP segments for no socket (answered with RST)")                          \
+    X(tcp_tx_segments, "TCP segments sent")                                                        \
+    X(tcp_retransmits, "TCP segments retransmitted")                                               \
+    X(tcp_active_opens, "TCP active opens")                                                        \
+    X(tcp_passive_opens, "TCP passive opens")                                                      \
+    X(tcp_attempt_fails, "TCP connection attempts failed")                                         \
+    X(tcp_estab_resets, "TCP connections reset")                                                   \
+    X(tcp_rst_tx, "TCP resets sent")                                                               \
+    /* IPv6 */                                                                                     \
+    X(ip6_rx, "IPv6 packets received")                                                             \
+    X(ip6_rx_bad, "IPv6 dropped: malformed")                                                       \
+    X(ip6_tx, "IPv6 packets sent")
+
+struct tapir_counters {
+#define TAPIR_COUNTER_FIELD(name, desc) uint64_t name;
+    TAPIR_COUNTERS(TAPIR_COUNTER_FIELD)
+#undef TAPIR_COUNTER_FIELD
+};
+
+#endif

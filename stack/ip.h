@@ -1,0 +1,88 @@
+/* The contract between the network layer (IPv4, IPv6) and the transports
+ * (ICMP, UDP, TCP, raw sockets), kept family-neutral so that one TCP engine
+ * serves both.  The IP layer validates, reassembles and demultiplexes; a
+ * transport gets a struct ip_rx and never looks at the IP header itself,
+ * except to quote it in an ICMP error.
+ */
+#ifndef TAPIR_STACK_IP_H
+#define TAPIR_STACK_IP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stack/addr.h"
+#include "stack/pkt.h"
+
+struct stack;
+
+/* IP protocol numbers */
+#define IPPROTO_NUM_ICMP   1
+#define IPPROTO_NUM_TCP    6
+#define IPPROTO_NUM_UDP    17
+#define IPPROTO_NUM_ICMPV6 58
+
+/* A datagram handed up by IPv4 or IPv6, reassembled if it was fragmented. */
+struct ip_rx {
+    int ifindex;
+    struct ipaddr src, dst;
+    uint8_t proto;             /* after IPv6 extension headers */
+    uint8_t ttl;               /* TTL / hop limit */
+    uint8_t tos;               /* TOS / traffic class */
+    bool dst_broadcast;        /* limited or directed broadcast */
+    bool dst_multicast;
+    const uint8_t *l4;         /* transport header + payload */
+    size_t l4_len;
+    const uint8_t *ip_hdr;     /* the original IP header (for ICMP errors' quote) */
+    size_t ip_hdr_len;
+};
+
+/* What a transport asks of ip_output.  src may be unspecified: the IP layer
+ * picks the source address of the outgoing interface. */
+struct ip_tx {
+    struct ipaddr src, dst;
+    uint8_t proto;
+    uint8_t ttl;               /* 0: the stack's default */
+    uint8_t tos;
+    bool df;                   /* IPv4 Don't Fragment (TCP sets it: PMTUD) */
+    int ifindex;               /* -1: route; >= 0 force this interface (link-local, broadcast) */
+};
+
+/* Sends p (its data starts at the transport header) over IPv4 or IPv6 as
+ * tx->dst says.  Takes ownership of p.  Returns 0 or -errno (-EHOSTUNREACH:
+ * no route, -EMSGSIZE: too big with DF, -ENOBUFS: memory). */
+int ip_output(struct stack *st, struct pkt *p, const struct ip_tx *tx);
+/* The MTU of the path to dst as the stack knows it (route MTU, or what ICMP
+ * told us); 0 if there is no route. */
+uint32_t ip_path_mtu(struct stack *st, const struct ipaddr *dst);
+/* The source address the stack would use towards dst; false if no route. */
+bool ip_select_source(struct stack *st, const struct ipaddr *dst, struct ipaddr *src);
+
+/* An ICMP / ICMPv6 error about a datagram we sent, decoded for the transport. */
+struct icmp_error {
+    struct ipaddr reporter;    /* who sent the ICMP error */
+    struct ipaddr src, dst;    /* of the original datagram */
+    uint8_t proto;             /* of the original datagram */
+    uint8_t type, code;        /* ICMP type/code as received */
+    int err;                   /* errno equivalent: ECONNREFUSED, EHOSTUNREACH, EMSGSIZE... */
+    bool hard;                 /* a hard error (RFC 1122 4.2.3.9: port/protocol unreachable) */
+    uint32_t mtu;              /* next-hop MTU (frag needed / packet too big), else 0 */
+    const uint8_t *l4;         /* start of the original transport header */
+    size_t l4_len;             /* bytes of it quoted (>= 8 guaranteed) */
+};
+
+/* Transport entry points the IP layer calls (each in its own file). */
+void icmp4_input(struct stack *st, const struct ip_rx *rx);
+void udp_input(struct stack *st, const struct ip_rx *rx);
+void tcp_input(struct stack *st, const struct ip_rx *rx);
+/* Raw sockets get a copy of every datagram of their protocol; true if one
+ * took it (then "protocol unreachable" is not sent). */
+bool raw_input(struct stack *st, const struct ip_rx *rx);
+void udp_icmp_error(struct stack *st, const struct icmp_error *e);
+void tcp_icmp_error(struct stack *st, const struct icmp_error *e);
+
+/* ICMP errors we generate (rate limited; never about ICMP errors, broadcasts
+ * or fragments other than the first: RFC 1122 3.2.2). */
+void icmp_send_unreachable(struct stack *st, const struct ip_rx *about, uint8_t code);
+
+#endif

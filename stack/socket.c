@@ -1,0 +1,258 @@
+/* The protocol-neutral half of the stack's socket layer: argument checks
+ * every protocol shares, the SOL_SOCKET options, and dispatch. */
+#include "stack/socket.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "stack/stack.h"
+
+int sock_create(struct stack *st, int family, int type, int protocol, struct sock **out)
+{
+    *out = NULL;
+    if (family != TP_AF_INET && family != TP_AF_INET6)
+        return -EAFNOSUPPORT;
+    type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+    switch (type) {
+    case SOCK_STREAM:
+        if (protocol != 0 && protocol != IPPROTO_TCP)
+            return -EPROTONOSUPPORT;
+        return tcp_sock_create(st, family, out);
+    case SOCK_DGRAM:
+        if (protocol != 0 && protocol != IPPROTO_UDP)
+            return -EPROTONOSUPPORT;
+        return udp_sock_create(st, family, out);
+    case SOCK_RAW:
+        /* Linux: a raw socket needs a protocol; 0 is refused. */
+        if (protocol <= 0 || protocol > 255)
+            return -EPROTONOSUPPORT;
+        return raw_sock_create(st, family, protocol, out);
+    default:
+        return -ESOCKTNOSUPPORT;
+    }
+}
+
+void sock_init_common(struct sock *s, struct stack *st, const struct sock_proto *proto, int family,
+                      int type, int protocol)
+{
+    memset(s, 0, sizeof *s);
+    s->proto = proto;
+    s->st = st;
+    s->family = family;
+    s->type = type;
+    s->protocol = protocol;
+    s->bound_ifindex = -1;
+}
+
+void sock_set_wake(struct sock *s, sock_wake_fn fn, void *ctx)
+{
+    s->wake = fn;
+    s->wake_ctx = ctx;
+}
+
+static int check_endpoint(const struct sock *s, const struct endpoint *ep)
+{
+    if (!ep)
+        return -EFAULT;
+    if (ep->addr.family == s->family)
+        return 0;
+    /* An AF_INET6 socket may be given an IPv4 peer only as a mapped address,
+     * which the caller (api/) has already turned into an IPv6 one. */
+    return -EAFNOSUPPORT;
+}
+
+int sock_bind(struct sock *s, const struct endpoint *local)
+{
+    int err = check_endpoint(s, local);
+    if (err)
+        return err == -EAFNOSUPPORT && s->family == TP_AF_INET ? -EAFNOSUPPORT : err;
+    return s->proto->bind ? s->proto->bind(s, local) : -EOPNOTSUPP;
+}
+
+int sock_listen(struct sock *s, int backlog)
+{
+    return s->proto->listen ? s->proto->listen(s, backlog) : -EOPNOTSUPP;
+}
+
+int sock_accept(struct sock *s, struct sock **child, struct endpoint *peer)
+{
+    *child = NULL;
+    return s->proto->accept ? s->proto->accept(s, child, peer) : -EOPNOTSUPP;
+}
+
+int sock_connect(struct sock *s, const struct endpoint *peer)
+{
+    if (!peer)
+        return -EFAULT;
+    /* AF_UNSPEC dissolves a datagram socket's association (connect(2)). */
+    if (peer->addr.family != TP_AF_UNSPEC) {
+        int err = check_endpoint(s, peer);
+        if (err)
+            return err;
+    }
+    return s->proto->connect ? s->proto->connect(s, peer) : -EOPNOTSUPP;
+}
+
+ssize_t sock_send(struct sock *s, const void *buf, size_t len, int flags, const struct endpoint *to)
+{
+    if (!buf && len)
+        return -EFAULT;
+    if (to && s->type != SOCK_STREAM) {
+        int err = check_endpoint(s, to);
+        if (err)
+            return err;
+    }
+    return s->proto->send(s, buf, len, flags, to);
+}
+
+ssize_t sock_recv(struct sock *s, void *buf, size_t len, int flags, struct endpoint *from,
+                  size_t *full_len)
+{
+    if (!buf && len)
+        return -EFAULT;
+    return s->proto->recv(s, buf, len, flags, from, full_len);
+}
+
+int sock_shutdown(struct sock *s, int how)
+{
+    if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+        return -EINVAL;
+    return s->proto->shutdown ? s->proto->shutdown(s, how) : -EOPNOTSUPP;
+}
+
+void sock_close(struct sock *s)
+{
+    if (!s)
+        return;
+    /* From here on the user holds no reference: never wake it again. */
+    s->wake = NULL;
+    s->wake_ctx = NULL;
+    s->proto->close(s);
+}
+
+int sock_setsockopt(struct sock *s, int level, int name, const void *val, size_t len)
+{
+    if (!val && len)
+        return -EFAULT;
+    if (s->proto->setsockopt)
+        return s->proto->setsockopt(s, level, name, val, len);
+    return sock_setsockopt_common(s, level, name, val, len);
+}
+
+int sock_getsockopt(struct sock *s, int level, int name, void *val, size_t *len)
+{
+    if (!val || !len)
+        return -EFAULT;
+    if (s->proto->getsockopt)
+        return s->proto->getsockopt(s, level, name, val, len);
+    return sock_getsockopt_common(s, level, name, val, len);
+}
+
+uint32_t sock_poll(struct sock *s)
+{
+    return s->proto->poll(s);
+}
+
+int sock_getname(struct sock *s, struct endpoint *out, bool peer)
+{
+    memset(out, 0, sizeof *out);
+    return s->proto->getname(s, out, peer);
+}
+
+static int get_int(const void *val, size_t len, int *out)
+{
+    /* Linux accepts a shorter value for boolean options only as a char; we
+     * keep to int, as Python passes. */
+    if (len < sizeof(int))
+        return -EINVAL;
+    memcpy(out, val, sizeof(int));
+    return 0;
+}
+
+static int put_int(void *val, size_t *len, int v)
+{
+    if (*len < sizeof(int))
+        return -EINVAL;
+    memcpy(val, &v, sizeof v);
+    *len = sizeof v;
+    return 0;
+}
+
+int sock_setsockopt_common(struct sock *s, int level, int name, const void *val, size_t len)
+{
+    int v, err;
+    if (level == SOL_SOCKET) {
+        if (name == SO_LINGER)
+            return -ENOPROTOOPT; /* protocol's (TCP) */
+        if ((err = get_int(val, len, &v)))
+            return err;
+        switch (name) {
+        case SO_REUSEADDR: s->reuseaddr = v != 0; return 0;
+        case SO_REUSEPORT: s->reuseport = v != 0; return 0;
+        case SO_BROADCAST: s->broadcast = v != 0; return 0;
+        case SO_KEEPALIVE: s->keepalive = v != 0; return 0;
+        case SO_SNDBUF:
+        case SO_RCVBUF: {
+            /* Linux doubles the value (bookkeeping overhead) and enforces a minimum. */
+            if (v < 0)
+                v = 0;
+            uint32_t dbl = (uint32_t)v > (1u << 30) ? (1u << 31) : (uint32_t)v * 2;
+            if (name == SO_SNDBUF)
+                s->sndbuf = dbl < 4608 ? 4608 : dbl;
+            else
+                s->rcvbuf = dbl < 2304 ? 2304 : dbl;
+            return 0;
+        }
+        default: return -ENOPROTOOPT;
+        }
+    }
+    if (level == IPPROTO_IP && s->family == TP_AF_INET) {
+        if ((err = get_int(val, len, &v)))
+            return err;
+        switch (name) {
+        case IP_TTL:
+            if (v == -1)
+                v = 0;
+            if (v < 0 || v > 255)
+                return -EINVAL;
+            s->ttl = (uint8_t)v;
+            return 0;
+        case IP_TOS: s->tos = (uint8_t)v; return 0;
+        default: return -ENOPROTOOPT;
+        }
+    }
+    return -ENOPROTOOPT;
+}
+
+int sock_getsockopt_common(struct sock *s, int level, int name, void *val, size_t *len)
+{
+    if (level == SOL_SOCKET) {
+        switch (name) {
+        case SO_REUSEADDR: return put_int(val, len, s->reuseaddr);
+        case SO_REUSEPORT: return put_int(val, len, s->reuseport);
+        case SO_BROADCAST: return put_int(val, len, s->broadcast);
+        case SO_KEEPALIVE: return put_int(val, len, s->keepalive);
+        case SO_TYPE: return put_int(val, len, s->type);
+        case SO_PROTOCOL: return put_int(val, len, s->protocol);
+        case SO_DOMAIN: return put_int(val, len, s->family);
+        case SO_SNDBUF: return put_int(val, len, (int)s->sndbuf);
+        case SO_RCVBUF: return put_int(val, len, (int)s->rcvbuf);
+        case SO_ERROR: {
+            int e = s->so_error;
+            s->so_error = 0;
+            return put_int(val, len, e);
+        }
+        default: return -ENOPROTOOPT;
+        }
+    }
+    if (level == IPPROTO_IP && s->family == TP_AF_INET) {
+        switch (name) {
+        case IP_TTL: return put_int(val, len, s->ttl ? s->ttl : s->st->cfg.ip_default_ttl);
+        case IP_TOS: return put_int(val, len, s->tos);
+        default: return -ENOPROTOOPT;
+        }
+    }
+    return -ENOPROTOOPT;
+}

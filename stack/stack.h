@@ -1,0 +1,154 @@
+/* One tapir stack: interfaces, neighbour caches, routes, protocol tables,
+ * timers and counters.  Sans-I/O: the owner feeds it frames and the current
+ * time, and it answers by calling each interface's transmit function and
+ * the sockets' notify hooks.  It never reads a clock, sleeps, or makes a
+ * syscall, so given the same inputs and seed it does exactly the same thing.
+ *
+ * Not thread-safe by itself: the owner (api/runner.c, a test, the packetdrill
+ * runner) serialises all calls.
+ *
+ *   struct stack *st = stack_create(seed, now);
+ *   int lo  = stack_add_loopback(st);                       // 127.0.0.1/8
+ *   int eth = stack_add_netif(st, "tap0", mac, 1500, tx, ctx);
+ *   stack_add_ip4(st, eth, IP4(198,18,0,2), 24);
+ *   stack_add_route4(st, 0, 0, IP4(198,18,0,1), eth);      // default gateway
+ *   for (;;) { stack_input(st, eth, frame, len, now); stack_poll(st, now); }
+ */
+#ifndef TAPIR_STACK_STACK_H
+#define TAPIR_STACK_STACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stack/addr.h"
+#include "stack/config.h"
+#include "stack/counters.h"
+#include "stack/pkt.h"
+#include "stack/rng.h"
+#include "stack/timer.h"
+
+/* Sends one frame on the device behind an interface.  Returns 0, or -1 if
+ * the device dropped it (counted; the stack goes on). */
+typedef int (*netif_tx_fn)(void *ctx, const uint8_t *frame, size_t len, const struct pkt *meta);
+
+struct ip4_ifaddr {
+    uint32_t addr;
+    uint8_t prefix_len;
+};
+
+struct netif {
+    int index;                 /* position in stack->netifs, >= 0 */
+    char name[16];
+    uint8_t mac[6];
+    uint32_t mtu;              /* IP MTU (payload of the link frame) */
+    bool up;
+    bool loopback;             /* no link layer: frames are IP packets */
+    struct ip4_ifaddr ip4[TAPIR_MAX_IF_ADDRS];
+    int n_ip4;
+    netif_tx_fn tx;
+    void *tx_ctx;
+    uint32_t offloads;         /* NETIF_OFF_* the device accepts in pkt metadata */
+};
+#define NETIF_OFF_CSUM 1u      /* partial L4 checksums (csum_start/offset) */
+#define NETIF_OFF_TSO  2u      /* TCP super-segments (gso_size) */
+#define NETIF_OFF_USO  4u      /* UDP super-segments */
+
+struct route4 {
+    uint32_t dest;
+    uint8_t prefix_len;
+    uint32_t gateway;          /* 0 = on-link */
+    int ifindex;
+    uint32_t metric;
+};
+
+/* Run-time settings: the things Linux exposes as sysctls.  Defaults from
+ * config.h; a runner or a test may change them at any time. */
+struct stack_settings {
+    uint8_t ip_default_ttl;
+    bool icmp_echo_ignore_broadcasts;
+    uint32_t icmp_rate_ms, icmp_rate_burst;
+    uint32_t arp_reachable_ms, arp_retry_ms, arp_max_requests;
+    uint32_t ip4_reass_timeout_ms, ip4_reass_max_bytes;
+};
+
+struct arp_table;   /* stack/arp.c */
+struct ip4_reass;   /* stack/ip4_reass.c */
+struct icmp_state;  /* stack/icmp.c */
+struct udp_table;   /* stack/udp.c */
+struct raw_table;   /* stack/raw.c */
+struct tcp_state;   /* stack/tcp/ */
+struct ip6_state;   /* stack/ip6*.c */
+
+typedef void (*stack_log_fn)(void *ctx, int level, const char *msg);
+#define TAPIR_LOG_ERROR 0
+#define TAPIR_LOG_INFO 1
+#define TAPIR_LOG_DEBUG 2
+
+struct stack {
+    uint64_t now;              /* µs, the time given to the latest call */
+    struct rng rng;
+    uint8_t secret[16];        /* key for ISNs (RFC 6528) and port choice (RFC 6056) */
+    struct stack_settings cfg;
+    struct tapir_counters ctr;
+    struct timer_wheel timers;
+
+    struct netif netifs[TAPIR_MAX_NETIFS];
+    int n_netifs;
+    struct route4 routes4[TAPIR_MAX_ROUTES];
+    int n_routes4;
+
+    struct arp_table *arp;
+    struct ip4_reass *reass4;
+    struct icmp_state *icmp;
+    struct udp_table *udp;
+    struct raw_table *raw;
+    struct tcp_state *tcp;
+    struct ip6_state *ip6;
+
+    /* Packets sent to ourselves (loopback, or to one of our own addresses)
+     * wait here and are delivered at the end of the current entry point, so
+     * output never re-enters input. */
+    struct pkt *loop_head, *loop_tail;
+    bool draining_loop;
+
+    stack_log_fn log;
+    void *log_ctx;
+    int log_level;
+};
+
+struct stack *stack_create(uint64_t seed, uint64_t now);
+void stack_destroy(struct stack *st);
+
+/* Interfaces.  Return the new index, or -1 (table full / bad argument). */
+int stack_add_netif(struct stack *st, const char *name, const uint8_t mac[6], uint32_t mtu,
+                    netif_tx_fn tx, void *tx_ctx);
+int stack_add_loopback(struct stack *st);
+struct netif *stack_netif(struct stack *st, int ifindex);
+/* Adds an address (and its on-link route); sends a gratuitous ARP. 0 or -errno. */
+int stack_add_ip4(struct stack *st, int ifindex, uint32_t addr, uint8_t prefix_len);
+int stack_add_route4(struct stack *st, uint32_t dest, uint8_t prefix_len, uint32_t gateway, int ifindex);
+/* Longest prefix wins, then the lowest metric.  NULL: no route. */
+const struct route4 *stack_route4(const struct stack *st, uint32_t dst);
+/* Is addr one of ours (on any interface, or in 127/8)? */
+bool stack_is_local4(const struct stack *st, uint32_t addr);
+/* The source address to use towards dst through ifindex (RFC 1122 3.3.4.3). */
+uint32_t stack_source4(const struct stack *st, int ifindex, uint32_t dst);
+
+/* A frame arrived on ifindex at time now (µs). The bytes are only borrowed. */
+void stack_input(struct stack *st, int ifindex, const uint8_t *frame, size_t len, uint64_t now);
+/* Run the timers due at now and deliver looped-back packets. */
+void stack_poll(struct stack *st, uint64_t now);
+/* When stack_poll should next be called (µs); UINT64_MAX: nothing pending. */
+uint64_t stack_next_deadline(const struct stack *st);
+
+/* Moves the stack's clock forward (entry points call it; monotonic). */
+void stack_set_time(struct stack *st, uint64_t now);
+
+/* Queue a packet (starting at its IP header) for delivery to ourselves. */
+void stack_loopback_enqueue(struct stack *st, struct pkt *p);
+
+void stack_logf(struct stack *st, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif
