@@ -1,0 +1,62 @@
+/* The runner: owns one stack and its devices, and moves frames and time
+ * between them on an event-loop thread (epoll on the device fds, a timerfd for
+ * the stack's next deadline, an eventfd to be woken).
+ *
+ * Locking contract (what api/socket.c and friends rely on):
+ *   - Every call into the stack, from the loop thread or an application
+ *     thread, happens between tapir_runner_lock() and tapir_runner_unlock().
+ *     lock() also advances the stack's clock to the current time.
+ *   - Application threads wait for socket readiness with pthread condition
+ *     variables on tapir_runner_mutex(r); socket wake hooks (stack/socket.h)
+ *     broadcast them.  Nothing spins.
+ *   - unlock() wakes the loop thread if the stack's next deadline moved
+ *     earlier than the one it sleeps towards (a new timer armed by a call).
+ *
+ * Configuration string, space-separated key=value (all optional but a device):
+ *   tap=NAME            open (or create) TAP device NAME
+ *   pcap=IFNAME         a live NIC through libpcap
+ *   addr=A.B.C.D/N      IPv4 address and prefix on that device
+ *   gw=A.B.C.D          default gateway
+ *   mac=xx:xx:...       our MAC (default: a random locally administered one)
+ *   mtu=N               MTU (default: the device's)
+ *   capture=FILE        write every frame to a pcap file (pcap writer middleware)
+ *   trace=1             print one tcpdump-like line per frame to stderr
+ *   seed=N              fixed random seed (default: getrandom)
+ *   hostname=NAME       the stack's host name
+ */
+#ifndef TAPIR_API_RUNNER_H
+#define TAPIR_API_RUNNER_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+struct stack;
+struct tapir_device;
+struct tapir_counters;
+typedef struct tapir_runner tapir_runner;
+
+/* Starts a runner from a configuration string.  NULL on failure, with the
+ * thread-local error set (tapir_last_error). The first runner started becomes
+ * the default one, on which tapir_socket() creates sockets. */
+tapir_runner *tapir_runner_start(const char *config);
+/* Starts a runner on a device the caller opened (memlink, a wrapped device);
+ * config as above without the device key. The runner owns dev afterwards. */
+tapir_runner *tapir_runner_start_on(struct tapir_device *dev, const char *config);
+void tapir_runner_stop(tapir_runner *r);
+
+tapir_runner *tapir_runner_default(void);
+void tapir_runner_set_default(tapir_runner *r);
+
+/* Locking for the API layer (see above).  lock() returns the stack. */
+struct stack *tapir_runner_lock(tapir_runner *r);
+void tapir_runner_unlock(tapir_runner *r);
+pthread_mutex_t *tapir_runner_mutex(tapir_runner *r);
+/* Monotonic time in µs, the clock the runner feeds the stack. */
+uint64_t tapir_now_us(void);
+
+/* A copy of the stack's counters; and `netstat -s`-like text of the non-zero
+ * ones (caller frees). */
+void tapir_runner_counters(tapir_runner *r, struct tapir_counters *out);
+char *tapir_counters_format(const struct tapir_counters *c);
+
+#endif
