@@ -55,7 +55,7 @@ char *ipaddr_str(const struct ipaddr *a, char *buf)
         i++;
     }
     if (mapped)
-        sprintf(p, "%u.%u.%u.%u", a->v6[12], a->v6[13], a->v6[14], a->v6[15]);
+        sprintf(p, ":%u.%u.%u.%u", a->v6[12], a->v6[13], a->v6[14], a->v6[15]);
     else
         *p = '\0';
     return buf;
