@@ -10,6 +10,7 @@
 #   make CC=clang   any of the above with clang
 
 CC      ?= cc
+NPROC   := $(shell nproc 2>/dev/null || echo 2)
 SAN     ?=
 BUILD   ?= build
 OPT     ?= -O2
@@ -86,10 +87,14 @@ $(DRILL_BIN): $(DRILL_OBJS) $(LIB)
 deps:
 	@bash tools/install-deps.sh
 
-# Each suite prints its own summary; `test` runs them all and fails if any did.
+# Each suite prints its own summary; `test` runs them all, then the in-process
+# suites again under ASan+UBSan, and fails if any did.
+ASAN_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 test: deps
-	@$(MAKE) --no-print-directory all
-	@bash tests/run-all.sh $(BUILD)
+	@$(MAKE) --no-print-directory -j$(NPROC) all
+	@$(MAKE) --no-print-directory -j$(NPROC) BUILD=build-asan OPT=-O1 SAN="$(ASAN_SAN)" all
+	@bash tests/run-all.sh $(BUILD) && \
+	 TAPIR_SUITES="unit sim drill" ASAN_OPTIONS=detect_leaks=1 bash tests/run-all.sh build-asan
 
 test-unit: $(UNIT_BIN)
 	$(UNIT_BIN)
@@ -101,20 +106,19 @@ test-interop: all
 	bash tests/interop/run.sh $(BUILD)
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(NPROC) all
 	@bash tools/demo.sh $(BUILD)
 
 asan: deps
-	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
-	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all
+	@$(MAKE) --no-print-directory -j$(NPROC) BUILD=build-asan OPT=-O1 SAN="$(ASAN_SAN)" all
 	@ASAN_OPTIONS=detect_leaks=1 bash tests/run-all.sh build-asan
 
 tsan: deps
-	@$(MAKE) --no-print-directory BUILD=build-tsan OPT=-O1 SAN="-fsanitize=thread" all
+	@$(MAKE) --no-print-directory -j$(NPROC) BUILD=build-tsan OPT=-O1 SAN="-fsanitize=thread" all
 	@bash tests/run-all.sh build-tsan
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(NPROC) all
 	@bash bench/run.sh $(BUILD)
 
 clean:

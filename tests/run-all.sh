@@ -1,34 +1,45 @@
 #!/usr/bin/env bash
 # Runs every test suite against one build directory and fails if any failed.
-#   unit     Criterion, one piece at a time             (build/tests/unit-tests)
-#   sim      Criterion, whole stacks on the memlink wire (build/tests/sim-tests)
-#   drill    packetdrill scripts: ../shared corpus + ours (build/bin/tapir-drill)
+#   unit     Criterion, one piece at a time             (BUILD/tests/unit-tests)
+#   sim      Criterion, whole stacks on the memlink wire (BUILD/tests/sim-tests)
+#   drill    packetdrill scripts: ../shared corpus + ours (BUILD/bin/tapir-drill)
 #   interop  shell scripts in namespaces, Linux as the peer (needs root + TUN)
-# TAPIR_SUITES="unit sim" limits the run.
+# TAPIR_SUITES="unit sim" limits the run.  The last lines repeat each suite's
+# own summary line, so the result reads at a glance.
 set -uo pipefail
 BUILD=${1:-build}
 cd "$(dirname "$0")/.."
 SUITES=${TAPIR_SUITES:-"unit sim drill interop"}
 failed=()
+summary=()
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 
-run() { # name, command...
-    local name=$1; shift
-    echo "=== $name ==="
-    if "$@"; then echo "=== $name: ok ==="; else echo "=== $name: FAILED ==="; failed+=("$name"); fi
+run() { # name, summary-pattern, command...
+    local name=$1 pattern=$2; shift 2
+    echo "=== $name ($BUILD) ==="
+    "$@" 2>&1 | tee "$log"
+    local rc=${PIPESTATUS[0]}
+    local line
+    line=$(grep -E "$pattern" "$log" | tail -n 2 | sed "s/^/[$name] /")
+    summary+=("${line:-[$name] (no summary line; exit code $rc)}")
+    [ "$rc" -eq 0 ] || failed+=("$name")
 }
 
 for s in $SUITES; do
     case $s in
-    unit) [ -x "$BUILD/tests/unit-tests" ] && run unit "$BUILD/tests/unit-tests" --jobs 2 ;;
-    sim) [ -x "$BUILD/tests/sim-tests" ] && run sim "$BUILD/tests/sim-tests" --jobs 2 ;;
-    drill) [ -x "$BUILD/bin/tapir-drill" ] && run drill bash tests/drill/run-corpus.sh "$BUILD" ;;
-    interop) [ -f tests/interop/run.sh ] && run interop bash tests/interop/run.sh "$BUILD" ;;
+    unit) [ -x "$BUILD/tests/unit-tests" ] && run unit 'Synthesis' "$BUILD/tests/unit-tests" --jobs 2 ;;
+    sim) [ -x "$BUILD/tests/sim-tests" ] && run sim 'Synthesis' "$BUILD/tests/sim-tests" --jobs 2 ;;
+    drill) [ -x "$BUILD/bin/tapir-drill" ] && run drill '^(packetdrill|scenarios):' bash tests/drill/run-corpus.sh "$BUILD" ;;
+    interop) [ -f tests/interop/run.sh ] && run interop '^interop:' bash tests/interop/run.sh "$BUILD" ;;
     esac
 done
 
 echo
+echo "=== summary ($BUILD) ==="
+printf '%s\n' "${summary[@]}"
 if [ ${#failed[@]} -eq 0 ]; then
-    echo "all suites passed ($SUITES)"
+    echo "all suites passed"
 else
     echo "FAILED suites: ${failed[*]}"
     exit 1
