@@ -27,13 +27,17 @@ struct tapir_device_ops {
      * delays): µs, or UINT64_MAX. NULL: never. */
     uint64_t (*next_deadline)(struct tapir_device *d);
     void (*close)(struct tapir_device *d);
+    /* Tells the device the MAC the stack will use on it (the pcap driver
+     * filters captured frames by it).  0 or -errno.  NULL: nothing to do. */
+    int (*set_mac)(struct tapir_device *d, const uint8_t mac[6]);
 };
 
 struct tapir_device {
     const struct tapir_device_ops *ops;
     char name[32];
-    uint8_t mac[6];
-    uint32_t mtu;
+    uint8_t mac[6];             /* a MAC the device suggests for the stack; all zero: none
+                                 * (a TAP's own MAC is the kernel side's: we need another) */
+    uint32_t mtu;               /* IP MTU: the largest frame is mtu + 14 (+4 VLAN) */
     uint32_t offloads;          /* NETIF_OFF_* (stack/stack.h) the device accepts */
     void *priv;
 };
@@ -45,6 +49,18 @@ static inline int tapir_device_send(struct tapir_device *d, const uint8_t *f, si
 static inline ssize_t tapir_device_recv(struct tapir_device *d, uint8_t *buf, size_t cap, uint64_t now)
 {
     return d->ops->recv(d, buf, cap, now);
+}
+static inline int tapir_device_fd(struct tapir_device *d)
+{
+    return d->ops->fd ? d->ops->fd(d) : -1;
+}
+static inline uint64_t tapir_device_next_deadline(struct tapir_device *d)
+{
+    return d->ops->next_deadline ? d->ops->next_deadline(d) : UINT64_MAX;
+}
+static inline int tapir_device_set_mac(struct tapir_device *d, const uint8_t mac[6])
+{
+    return d->ops->set_mac ? d->ops->set_mac(d, mac) : 0;
 }
 static inline void tapir_device_close(struct tapir_device *d)
 {
