@@ -23,6 +23,9 @@
  *   trace=1             print one tcpdump-like line per frame to stderr
  *   seed=N              fixed random seed (default: getrandom)
  *   hostname=NAME       the stack's host name
+ *   offload=1           TAP with IFF_VNET_HDR: TSO and checksum offload (default off)
+ *   log=N               the stack's log on stderr: 0 errors, 1 info, 2 debug (default none)
+ * addr= may be given several times.
  */
 #ifndef TAPIR_API_RUNNER_H
 #define TAPIR_API_RUNNER_H
@@ -56,6 +59,11 @@ uint64_t tapir_now_us(void);
 
 /* A copy of the stack's counters; and `netstat -s`-like text of the non-zero
  * ones (caller frees). */
+/* The host name (hostname=, default "tapir") and the stack's interface
+ * index of the runner's device. */
+const char *tapir_runner_hostname(tapir_runner *r);
+int tapir_runner_ifindex(tapir_runner *r);
+
 void tapir_runner_counters(tapir_runner *r, struct tapir_counters *out);
 char *tapir_counters_format(const struct tapir_counters *c);
 

@@ -1,0 +1,37 @@
+/* The runner's configuration string, parsed (api/runner.h lists the keys).
+ * Internal to api/: the runner and its tests use it. */
+#ifndef TAPIR_API_RUNNER_CONFIG_H
+#define TAPIR_API_RUNNER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stack/config.h"
+
+struct runner_config {
+    char tap[32];                 /* tap=NAME */
+    char pcap[32];                /* pcap=IFNAME */
+    struct {
+        uint32_t addr;            /* host order */
+        uint8_t prefix_len;
+    } addr[TAPIR_MAX_IF_ADDRS];   /* addr=A.B.C.D/N (may repeat) */
+    int n_addr;
+    uint32_t gw;                  /* gw=A.B.C.D, 0 none */
+    uint8_t mac[6];               /* mac=... */
+    bool has_mac;
+    uint32_t mtu;                 /* mtu=N, 0: the device's */
+    char capture[256];            /* capture=FILE */
+    bool trace;                   /* trace=1 */
+    uint64_t seed;                /* seed=N */
+    bool has_seed;
+    char hostname[64];            /* hostname=NAME */
+    bool offload;                 /* offload=1: TAP with IFF_VNET_HDR (TSO, checksum offload) */
+    int log_level;                /* log=N: the stack's log to stderr (-1 off, 0 errors, 1 info, 2 debug) */
+};
+
+/* Parses s (NULL or "" is an empty configuration).  0, or -1 with a
+ * message in err ("unknown option 'x'", "bad address '...'" ...). */
+int runner_config_parse(const char *s, struct runner_config *c, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,85 @@
+/* The runner's configuration string, and the counters' text form. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/runner.h"
+#include "api/runner_config.h"
+#include "stack/addr.h"
+#include "stack/counters.h"
+
+Test(runner_config, full_string)
+{
+    struct runner_config c;
+    char err[256];
+    int rc = runner_config_parse("  tap=tap7 addr=198.18.0.2/24 gw=198.18.0.1 mac=02:00:00:aa:bb:cc "
+                                 "mtu=9000 capture=/tmp/x.pcap trace=1 seed=42 hostname=h1 log=2 "
+                                 "addr=198.19.0.2/16 offload=on",
+                                 &c, err, sizeof err);
+    cr_assert_eq(rc, 0, "%s", err);
+    cr_assert_str_eq(c.tap, "tap7");
+    cr_assert_eq(c.n_addr, 2);
+    cr_assert_eq(c.addr[0].addr, IP4(198, 18, 0, 2));
+    cr_assert_eq(c.addr[0].prefix_len, 24);
+    cr_assert_eq(c.addr[1].addr, IP4(198, 19, 0, 2));
+    cr_assert_eq(c.addr[1].prefix_len, 16);
+    cr_assert_eq(c.gw, IP4(198, 18, 0, 1));
+    cr_assert(c.has_mac);
+    cr_assert_eq(c.mac[5], 0xcc);
+    cr_assert_eq(c.mtu, 9000);
+    cr_assert_str_eq(c.capture, "/tmp/x.pcap");
+    cr_assert(c.trace);
+    cr_assert(c.has_seed);
+    cr_assert_eq(c.seed, 42);
+    cr_assert_str_eq(c.hostname, "h1");
+    cr_assert_eq(c.log_level, 2);
+    cr_assert(c.offload);
+}
+
+Test(runner_config, empty_and_defaults)
+{
+    struct runner_config c;
+    char err[256];
+    cr_assert_eq(runner_config_parse(NULL, &c, err, sizeof err), 0);
+    cr_assert_eq(runner_config_parse("", &c, err, sizeof err), 0);
+    cr_assert_eq(c.n_addr, 0);
+    cr_assert(!c.has_mac && !c.has_seed && !c.trace);
+    cr_assert_eq(c.log_level, -1);
+    cr_assert_eq(runner_config_parse("addr=198.18.0.9", &c, err, sizeof err), 0);
+    cr_assert_eq(c.addr[0].prefix_len, 32, "no prefix: a host address");
+}
+
+Test(runner_config, bad_input_gets_a_message)
+{
+    static const char *bad[] = {
+        "tap", "=x", "colour=blue", "addr=198.18.0/24", "addr=198.18.0.2/33", "addr=fd00::1/64",
+        "addr=0.0.0.0/0", "gw=nonsense", "mac=01:00:00:00:00:01", "mac=02:00:00", "mtu=12",
+        "mtu=70000", "mtu=-5", "seed=abc", "trace=maybe", "log=7", "tap=", "tap=averyveryverylongname",
+        "tap=a pcap=b", "addr=1.1.1.1/8 addr=1.1.1.2/8 addr=1.1.1.3/8 addr=1.1.1.4/8 addr=1.1.1.5/8",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct runner_config c;
+        char err[256] = "";
+        cr_assert_eq(runner_config_parse(bad[i], &c, err, sizeof err), -1, "accepted '%s'", bad[i]);
+        cr_assert(strlen(err) > 0, "no message for '%s'", bad[i]);
+    }
+}
+
+Test(runner_config, counters_format_groups_nonzero)
+{
+    struct tapir_counters c;
+    memset(&c, 0, sizeof c);
+    c.eth_rx_frames = 12;
+    c.icmp_rx_echo_requests = 3;
+    c.ip6_rx = 1;
+    char *s = tapir_counters_format(&c);
+    cr_assert_not_null(s);
+    cr_assert_str_eq(s, "Link:\n    12 frames received\n"
+                        "Icmp:\n    3 ICMP echo requests received\n"
+                        "Ip6:\n    1 IPv6 packets received\n");
+    free(s);
+    memset(&c, 0, sizeof c);
+    s = tapir_counters_format(&c);
+    cr_assert_str_eq(s, "");
+    free(s);
+}
