@@ -21,6 +21,8 @@
 #define TAPIR_MAX_ROUTES     32   /* IPv4 routing table entries */
 #define TAPIR_DEFAULT_MTU    1500
 #define TAPIR_LOOPBACK_MTU   65536
+#define TAPIR_MAX_FINI       8     /* stack_at_destroy hooks */
+#define LOOPBACK_DRAIN_MAX   4096  /* looped-back packets delivered per entry point (bounds any loop) */
 #define TAPIR_MAX_FRAME      65550 /* largest frame a device hands us (64 KB GRO + headers) */
 
 /* ---- ARP (RFC 826, RFC 1122 2.3.2) ---- */
@@ -29,7 +31,12 @@
 #define ARP_STALE_MS         60000 /* a STALE entry unused this long is removed */
 #define ARP_RETRY_MS         1000  /* between requests for an INCOMPLETE entry */
 #define ARP_MAX_REQUESTS     3     /* requests before giving up (host unreachable) */
-#define ARP_PENDING_MAX      8     /* packets queued per unresolved address */
+/* Packets queued per unresolved address (the oldest dropped past either
+ * cap).  Enough for one 64 KB datagram in fragments, as Linux's
+ * unres_qlen_bytes allows. */
+#define ARP_PENDING_MAX      64
+#define ARP_PENDING_MAX_BYTES (128u << 10)
+#define ARP_HASH_BUCKETS     256   /* hash chains of the cache (power of two) */
 
 /* ---- IPv4 ---- */
 #define IP4_DEFAULT_TTL      64
@@ -37,6 +44,8 @@
 #define IP4_REASS_MAX_BYTES  (4u << 20)     /* all datagrams in reassembly (Linux ipfrag_high_thresh) */
 #define IP4_REASS_MAX_DGRAMS 64             /* datagrams in reassembly at once */
 #define IP4_REASS_MAX_FRAGS  64             /* fragments per datagram */
+#define IP4_PMTU_CACHE       64             /* destinations with a learned path MTU */
+#define IP4_PMTU_EXPIRE_MS   600000         /* a learned path MTU is forgotten after (Linux mtu_expires) */
 
 /* ---- ICMP ---- */
 #define ICMP_RATE_MS         1000  /* token bucket refill: one error per this many ms ... */
@@ -44,6 +53,12 @@
 
 /* ---- UDP ---- */
 #define UDP_RCVQ_MAX_BYTES   (212992) /* per-socket receive queue (Linux rmem_default) */
+#define UDP_DGRAM_OVERHEAD   256      /* bytes charged per queued datagram besides its payload,
+                                         so a flood of tiny datagrams is bounded too */
+#define UDP_HASH_BUCKETS     1024     /* port hash chains (power of two) */
+#define UDP_EPHEMERAL_LOW    32768    /* RFC 6056 range, as Linux ip_local_port_range */
+#define UDP_EPHEMERAL_HIGH   60999
+#define RAW_RCVQ_MAX_BYTES   (212992) /* per raw socket receive queue */
 
 /* ---- Sockets ---- */
 #define TAPIR_MAX_SOCKETS    65536

@@ -51,12 +51,14 @@
     X(ip_reass_overlaps, "IPv4 fragments dropped: inconsistent overlap")                           \
     X(ip_reass_over_cap, "IPv4 fragments dropped: reassembly memory cap")                          \
     X(ip_reass_bad, "IPv4 fragments dropped: malformed")                                           \
+    X(ip_reass_dups, "IPv4 fragments that duplicated bytes we had (accepted)")                     \
     /* ICMP */                                                                                     \
     X(icmp_rx, "ICMP messages received")                                                           \
     X(icmp_rx_bad, "ICMP dropped: short or bad checksum")                                          \
     X(icmp_rx_echo_requests, "ICMP echo requests received")                                        \
     X(icmp_rx_echo_replies, "ICMP echo replies received")                                          \
     X(icmp_rx_errors, "ICMP error messages received")                                              \
+    X(icmp_rx_ignored, "ICMP messages ignored: redirect, source quench, other types")              \
     X(icmp_tx, "ICMP messages sent")                                                               \
     X(icmp_tx_echo_replies, "ICMP echo replies sent")                                              \
     X(icmp_tx_unreachables, "ICMP destination unreachables sent")                                  \
@@ -67,6 +69,7 @@
     X(udp_rx_no_port, "UDP dropped: no socket on the port")                                        \
     X(udp_rx_queue_full, "UDP dropped: receive queue full")                                        \
     X(udp_tx, "UDP datagrams sent")                                                                \
+    X(raw_rx_queue_full, "raw socket copies dropped: receive queue full")                          \
     /* TCP */                                                                                      \
     X(tcp_rx_segments, "TCP segments received")                                                    \
     X(tcp_rx_bad, "TCP dropped: short, bad offset or bad checksum")                                \

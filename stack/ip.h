@@ -49,8 +49,11 @@ struct ip_tx {
 };
 
 /* Sends p (its data starts at the transport header) over IPv4 or IPv6 as
- * tx->dst says.  Takes ownership of p.  Returns 0 or -errno (-EHOSTUNREACH:
- * no route, -EMSGSIZE: too big with DF, -ENOBUFS: memory). */
+ * tx->dst says.  Takes ownership of p.  Returns 0 or -errno (-ENETUNREACH:
+ * no route, as Linux answers; -EMSGSIZE: too big with DF; -ENOBUFS: memory;
+ * -EADDRNOTAVAIL: no source address).  A packet waiting for ARP counts as
+ * sent (0); if the address never resolves, the transport hears of it through
+ * its *_icmp_error hook (EHOSTUNREACH, soft). */
 int ip_output(struct stack *st, struct pkt *p, const struct ip_tx *tx);
 /* The MTU of the path to dst as the stack knows it (route MTU, or what ICMP
  * told us); 0 if there is no route. */

@@ -44,6 +44,7 @@ struct netif {
     uint32_t mtu;              /* IP MTU (payload of the link frame) */
     bool up;
     bool loopback;             /* no link layer: frames are IP packets */
+    bool tun;                  /* L3-only device (stack_add_tun): frames are bare IP packets */
     struct ip4_ifaddr ip4[TAPIR_MAX_IF_ADDRS];
     int n_ip4;
     netif_tx_fn tx;
@@ -79,6 +80,7 @@ struct udp_table;   /* stack/udp.c */
 struct raw_table;   /* stack/raw.c */
 struct tcp_state;   /* stack/tcp/ */
 struct ip6_state;   /* stack/ip6*.c */
+struct ip4_state;   /* stack/ip4.c: IP ID counter, path MTU cache */
 
 typedef void (*stack_log_fn)(void *ctx, int level, const char *msg);
 #define TAPIR_LOG_ERROR 0
@@ -115,6 +117,13 @@ struct stack {
     stack_log_fn log;
     void *log_ctx;
     int log_level;
+
+    struct ip4_state *ip4;
+    int loopback_ifindex;      /* -1 until stack_add_loopback */
+    /* Modules that allocate per-stack state lazily (TCP, IPv6) register a
+     * teardown here with stack_at_destroy(); run in reverse order. */
+    void (*fini[TAPIR_MAX_FINI])(struct stack *st);
+    int n_fini;
 };
 
 struct stack *stack_create(uint64_t seed, uint64_t now);
@@ -124,6 +133,13 @@ void stack_destroy(struct stack *st);
 int stack_add_netif(struct stack *st, const char *name, const uint8_t mac[6], uint32_t mtu,
                     netif_tx_fn tx, void *tx_ctx);
 int stack_add_loopback(struct stack *st);
+/* An L3-only interface, like a Linux TUN device: no Ethernet header, no ARP.
+ * stack_input() on it takes bare IP packets (the version nibble says IPv4 or
+ * IPv6) and tx is handed bare IP packets.  mtu is the largest IP packet.
+ * Routes and addresses work as on any interface (use stack_add_ip4 and
+ * stack_add_route4).  The packetdrill runner injects and captures through it.
+ * Returns the new index, or -1. */
+int stack_add_tun(struct stack *st, const char *name, uint32_t mtu, netif_tx_fn tx, void *tx_ctx);
 struct netif *stack_netif(struct stack *st, int ifindex);
 /* Adds an address (and its on-link route); sends a gratuitous ARP. 0 or -errno. */
 int stack_add_ip4(struct stack *st, int ifindex, uint32_t addr, uint8_t prefix_len);
@@ -145,8 +161,22 @@ uint64_t stack_next_deadline(const struct stack *st);
 /* Moves the stack's clock forward (entry points call it; monotonic). */
 void stack_set_time(struct stack *st, uint64_t now);
 
-/* Queue a packet (starting at its IP header) for delivery to ourselves. */
+/* Queue a packet (starting at its IP header) for delivery to ourselves.
+ * Takes ownership.  Delivered at the end of the current stack_input /
+ * stack_poll, or (when queued from a socket call, outside any entry point) at
+ * the next stack_poll: stack_next_deadline() then answers "now". */
 void stack_loopback_enqueue(struct stack *st, struct pkt *p);
+
+/* Link output for the network layers: sends p (data at its IP header; takes
+ * ownership) on ifindex.  On Ethernet the frame goes to dst_mac with the
+ * given EtherType; on TUN dst_mac and ethertype are ignored; on loopback the
+ * packet is queued for delivery to ourselves.  0 or -errno (p freed). */
+int netif_output(struct stack *st, int ifindex, struct pkt *p, uint16_t ethertype,
+                 const uint8_t dst_mac[6]);
+
+/* Registers fn to run at stack_destroy (before the stack's own tables go).
+ * 0, or -ENOSPC when TAPIR_MAX_FINI hooks are registered. */
+int stack_at_destroy(struct stack *st, void (*fn)(struct stack *st));
 
 void stack_logf(struct stack *st, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
