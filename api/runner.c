@@ -51,6 +51,7 @@ struct tapir_runner {
     struct stack *st;
     struct tapir_device *dev;
     int ifindex;
+    uint8_t mac[6];
     char hostname[64];
 
     pthread_t thread;
@@ -232,6 +233,11 @@ int tapir_runner_ifindex(tapir_runner *r)
     return r->ifindex;
 }
 
+void tapir_runner_mac(tapir_runner *r, uint8_t mac[6])
+{
+    memcpy(mac, r->mac, 6);
+}
+
 /* ---- start / stop ---- */
 
 static void destroy(tapir_runner *r)
@@ -328,6 +334,7 @@ static tapir_runner *start(struct tapir_device *dev, const struct runner_config 
         rng_bytes(&g, mac, 6);
         mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);
     }
+    memcpy(r->mac, mac, 6);
     int rc = tapir_device_set_mac(dev, mac);
     if (rc < 0) {
         set_error(-rc, "%s: cannot filter for our MAC", dev->name);

@@ -47,6 +47,15 @@ tapir_runner *tapir_runner_start(const char *config);
 tapir_runner *tapir_runner_start_on(struct tapir_device *dev, const char *config);
 void tapir_runner_stop(tapir_runner *r);
 
+/* For command-line tools: takes the device options out of argv (--tap NAME,
+ * --pcap IF, --addr A/N, --gw A, --mac M, --mtu N, --capture FILE, --trace,
+ * --seed N, --hostname H, --offload, --log N, and --config 'key=value ...'),
+ * as `--opt VALUE` or `--opt=VALUE`, and returns the configuration string:
+ * $TAPIR_CONFIG first, then the options in order (a later key wins; addr
+ * adds).  argv keeps the other arguments, in order; *argc is updated.
+ * Caller frees; NULL (message on stderr) for an option missing its value. */
+char *tapir_runner_config_from_args(int *argc, char **argv);
+
 tapir_runner *tapir_runner_default(void);
 void tapir_runner_set_default(tapir_runner *r);
 
@@ -63,6 +72,8 @@ uint64_t tapir_now_us(void);
  * index of the runner's device. */
 const char *tapir_runner_hostname(tapir_runner *r);
 int tapir_runner_ifindex(tapir_runner *r);
+/* The MAC the stack uses on the runner's device. */
+void tapir_runner_mac(tapir_runner *r, uint8_t mac[6]);
 
 void tapir_runner_counters(tapir_runner *r, struct tapir_counters *out);
 char *tapir_counters_format(const struct tapir_counters *c);

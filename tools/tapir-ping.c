@@ -1,0 +1,364 @@
+/* tapir-ping: ping(8) on tapir.  Sends ICMP echo requests from a tapir stack
+ * through a raw ICMP socket and prints what comes back, as iputils' ping does:
+ *
+ *   $ tapir-ping --tap tap0 --addr 198.18.0.2/24 -c 3 198.18.0.1
+ *   PING 198.18.0.1 (198.18.0.1) 56(84) bytes of data.
+ *   64 bytes from 198.18.0.1: icmp_seq=1 ttl=64 time=0.412 ms
+ *   ...
+ *   --- 198.18.0.1 ping statistics ---
+ *   3 packets transmitted, 3 received, 0% packet loss, time 2003ms
+ *   rtt min/avg/max/mdev = 0.101/0.215/0.412/0.139 ms
+ *
+ * It brings up its own runner from the device options (or $TAPIR_CONFIG).
+ *
+ * TEMPORARY: the public socket API (api/tapir.h) has not landed yet, so the
+ * socket below is the stack's sock_* layer used under the runner lock, with a
+ * condition variable woken by the socket's wake hook.  Once api/tapir.h is
+ * on main, the four icmp_* functions become tapir_socket(AF_INET, SOCK_RAW,
+ * IPPROTO_ICMP), tapir_sendto, tapir_settimeout + tapir_recvfrom, tapir_close.
+ */
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/runner.h"
+#include "stack/addr.h"
+#include "stack/checksum.h"
+#include "stack/socket.h"
+
+/* ---- the socket (see TEMPORARY above) ---- */
+
+struct icmp_sock {
+    tapir_runner *r;
+    struct sock *s;
+    pthread_cond_t cv;
+};
+
+static void icmp_wake(struct sock *s, void *ctx)
+{
+    (void)s;
+    pthread_cond_broadcast(&((struct icmp_sock *)ctx)->cv);
+}
+
+static int icmp_open(struct icmp_sock *k, tapir_runner *r)
+{
+    k->r = r;
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(&k->cv, &a);
+    pthread_condattr_destroy(&a);
+    struct stack *st = tapir_runner_lock(r);
+    int rc = sock_create(st, TP_AF_INET, SOCK_RAW, IPPROTO_ICMP, &k->s);
+    if (rc == 0)
+        sock_set_wake(k->s, icmp_wake, k);
+    tapir_runner_unlock(r);
+    return rc;
+}
+
+static int icmp_sendto(struct icmp_sock *k, const void *buf, size_t len, uint32_t dst)
+{
+    struct endpoint to = {.addr = ip4(dst)};
+    tapir_runner_lock(k->r);
+    ssize_t n = sock_send(k->s, buf, len, 0, &to);
+    tapir_runner_unlock(k->r);
+    return n < 0 ? (int)n : 0;
+}
+
+/* Waits until `until` (µs, tapir_now_us clock) for a datagram; 0 if none. */
+static ssize_t icmp_recv(struct icmp_sock *k, void *buf, size_t len, uint64_t until)
+{
+    tapir_runner_lock(k->r);
+    ssize_t n;
+    for (;;) {
+        n = sock_recv(k->s, buf, len, 0, NULL, NULL);
+        if (n != -EAGAIN)
+            break;
+        uint64_t now = tapir_now_us();
+        if (now >= until) {
+            n = 0;
+            break;
+        }
+        struct timespec ts = {(time_t)(until / 1000000u), (long)(until % 1000000u) * 1000};
+        pthread_cond_timedwait(&k->cv, tapir_runner_mutex(k->r), &ts);
+    }
+    tapir_runner_unlock(k->r);
+    return n;
+}
+
+static void icmp_close(struct icmp_sock *k)
+{
+    tapir_runner_lock(k->r);
+    sock_close(k->s);
+    tapir_runner_unlock(k->r);
+    pthread_cond_destroy(&k->cv);
+}
+
+/* ---- ping ---- */
+
+static volatile sig_atomic_t interrupted;
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: tapir-ping [-c count] [-i interval] [-s size] [-W timeout] [-w deadline] [-q]\n"
+            "                  --tap NAME | --pcap IF  --addr A.B.C.D/N [--gw A.B.C.D] [device options]\n"
+            "                  DESTINATION\n"
+            "Device options as tapir-up's; $TAPIR_CONFIG is read first.\n");
+}
+
+static double arg_num(const char *opt, const char *v)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (!*v || *end || x < 0 || isnan(x)) {
+        fprintf(stderr, "tapir-ping: invalid argument for %s: '%s'\n", opt, v);
+        exit(2);
+    }
+    return x;
+}
+
+#define SEQ_SLOTS 65536
+
+/* Square root by Newton's method: the build links no libm. */
+static double root(double x)
+{
+    if (x <= 0)
+        return 0;
+    double g = x > 1 ? x : 1;
+    for (int i = 0; i < 60; i++)
+        g = 0.5 * (g + x / g);
+    return g;
+}
+
+int main(int argc, char **argv)
+{
+    char *config = tapir_runner_config_from_args(&argc, argv);
+    if (!config)
+        return 2;
+    long count = 0;
+    double interval = 1.0, timeout = 10.0, deadline = 0;
+    long size = 56;
+    bool quiet = false;
+    const char *dest = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] == '-' && a[1] && !a[2] && strchr("ciWws", a[1])) {
+            if (i + 1 >= argc) {
+                usage(stderr);
+                return 2;
+            }
+            double v = arg_num(a, argv[++i]);
+            switch (a[1]) {
+            case 'c': count = (long)v; break;
+            case 'i': interval = v; break;
+            case 'W': timeout = v; break;
+            case 'w': deadline = v; break;
+            case 's': size = (long)v; break;
+            }
+        } else if (!strcmp(a, "-q")) {
+            quiet = true;
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        } else if (a[0] == '-') {
+            fprintf(stderr, "tapir-ping: unknown option '%s'\n", a);
+            usage(stderr);
+            return 2;
+        } else if (dest) {
+            usage(stderr);
+            return 2;
+        } else {
+            dest = a;
+        }
+    }
+    struct ipaddr dst;
+    if (!dest) {
+        usage(stderr);
+        return 2;
+    }
+    if (ipaddr_parse(dest, &dst) < 0 || dst.family != TP_AF_INET) {
+        fprintf(stderr, "tapir-ping: %s: Name or service not known\n", dest);
+        return 2;
+    }
+    if (size > 65507 || size < 0) {
+        fprintf(stderr, "tapir-ping: invalid -s value: '%ld': out of range: 0 <= value <= 65507\n", size);
+        return 2;
+    }
+    if (interval < 0.002)
+        interval = 0.002; /* iputils refuses < 2 ms for users; we just clamp */
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    tapir_runner *r = tapir_runner_start(config);
+    if (!r) {
+        fprintf(stderr, "tapir-ping: cannot start a stack on '%s'\n", config);
+        return 2;
+    }
+    struct icmp_sock sk;
+    int rc = icmp_open(&sk, r);
+    if (rc < 0) {
+        fprintf(stderr, "tapir-ping: raw ICMP socket: %s\n", strerror(-rc));
+        tapir_runner_stop(r);
+        return 2;
+    }
+
+    char dstr[IPADDR_STRLEN];
+    ipaddr_str(&dst, dstr);
+    printf("PING %s (%s) %ld(%ld) bytes of data.\n", dest, dstr, size, size + 28);
+    fflush(stdout);
+
+    uint16_t id = (uint16_t)getpid();
+    size_t len = 8 + (size_t)size;
+    uint8_t *req = calloc(1, len), *rep = malloc(65536);
+    uint64_t *sent_at = calloc(SEQ_SLOTS, sizeof *sent_at);
+    uint8_t *seen = calloc(SEQ_SLOTS, 1);
+    if (!req || !rep || !sent_at || !seen) {
+        fprintf(stderr, "tapir-ping: out of memory\n");
+        return 2;
+    }
+    for (size_t i = 16; i < len; i++) /* after the 8-byte header and timestamp */
+        req[i] = (uint8_t)(i - 8);
+
+    long transmitted = 0, received = 0, dups = 0, errors = 0;
+    double rmin = 1e18, rmax = 0, rsum = 0, rsum2 = 0;
+    uint64_t start = tapir_now_us(), next_send = start, last_send = start;
+    uint64_t end_by = deadline > 0 ? start + (uint64_t)(deadline * 1e6) : UINT64_MAX;
+
+    while (!interrupted) {
+        uint64_t now = tapir_now_us();
+        if (now >= end_by)
+            break;
+        bool all_sent = count > 0 && transmitted >= count;
+        if (all_sent && (received >= count || now >= last_send + (uint64_t)(timeout * 1e6)))
+            break;
+        if (!all_sent && now >= next_send) {
+            uint16_t seq = (uint16_t)(transmitted + 1);
+            req[0] = 8; /* echo request */
+            req[1] = 0;
+            req[2] = req[3] = 0;
+            req[4] = (uint8_t)(id >> 8);
+            req[5] = (uint8_t)id;
+            req[6] = (uint8_t)(seq >> 8);
+            req[7] = (uint8_t)seq;
+            for (int b = 0; b < 8 && 8 + b < (int)len; b++) /* send time, as iputils carries it */
+                req[8 + b] = (uint8_t)(now >> (8 * (7 - b)));
+            uint16_t c = csum_finish(csum_add(0, req, len));
+            req[2] = (uint8_t)(c >> 8);
+            req[3] = (uint8_t)c;
+            sent_at[seq] = now;
+            seen[seq] = 0;
+            rc = icmp_sendto(&sk, req, len, dst.v4);
+            if (rc < 0 && !quiet)
+                printf("tapir-ping: sendmsg: %s\n", strerror(-rc));
+            transmitted++;
+            last_send = now;
+            next_send = now + (uint64_t)(interval * 1e6);
+            continue;
+        }
+        /* Wait for replies until the next thing to do, in slices short
+         * enough to notice Ctrl-C. */
+        uint64_t until = all_sent ? last_send + (uint64_t)(timeout * 1e6) : next_send;
+        if (until > end_by)
+            until = end_by;
+        if (until > now + 100000)
+            until = now + 100000;
+        ssize_t n = icmp_recv(&sk, rep, 65536, until);
+        if (n <= 0)
+            continue;
+        uint64_t t = tapir_now_us();
+        /* A raw socket hands us the IPv4 header too. */
+        size_t ihl = (size_t)(rep[0] & 15) * 4;
+        if ((size_t)n < ihl + 8 || ihl < 20)
+            continue;
+        const uint8_t *ic = rep + ihl;
+        size_t iclen = (size_t)n - ihl;
+        char from[IPADDR_STRLEN];
+        struct ipaddr src = ip4((uint32_t)rep[12] << 24 | (uint32_t)rep[13] << 16 |
+                                (uint32_t)rep[14] << 8 | rep[15]);
+        ipaddr_str(&src, from);
+        if (ic[0] == 0 && ic[1] == 0) {
+            uint16_t rid = (uint16_t)(ic[4] << 8 | ic[5]), seq = (uint16_t)(ic[6] << 8 | ic[7]);
+            if (rid != id || !sent_at[seq])
+                continue;
+            double ms = (double)(t - sent_at[seq]) / 1000.0;
+            bool dup = seen[seq];
+            if (dup) {
+                dups++;
+            } else {
+                seen[seq] = 1;
+                received++;
+                rsum += ms;
+                rsum2 += ms * ms;
+                if (ms < rmin) rmin = ms;
+                if (ms > rmax) rmax = ms;
+            }
+            if (!quiet) {
+                printf("%zu bytes from %s: icmp_seq=%u ttl=%u time=%.3f ms%s\n", iclen, from, seq,
+                       rep[8], ms, dup ? " (DUP!)" : "");
+                fflush(stdout);
+            }
+        } else if ((ic[0] == 3 || ic[0] == 11) && iclen >= 8 + 20 + 8) {
+            /* An error about one of our requests: the quote holds its header. */
+            const uint8_t *q = ic + 8;
+            size_t qihl = (size_t)(q[0] & 15) * 4;
+            if (qihl < 20 || iclen < 8 + qihl + 8 || q[9] != 1)
+                continue;
+            const uint8_t *qe = q + qihl;
+            if (qe[0] != 8 || (uint16_t)(qe[4] << 8 | qe[5]) != id)
+                continue;
+            errors++;
+            if (!quiet) {
+                printf("From %s icmp_seq=%u %s\n", from, (unsigned)(qe[6] << 8 | qe[7]),
+                       ic[0] == 11 ? "Time to live exceeded" : ic[1] == 1 ? "Destination Host Unreachable"
+                       : ic[1] == 0 ? "Destination Net Unreachable" : "Destination Unreachable");
+                fflush(stdout);
+            }
+        }
+    }
+
+    uint64_t elapsed = tapir_now_us() - start;
+    printf("\n--- %s ping statistics ---\n", dest);
+    printf("%ld packets transmitted, %ld received", transmitted, received);
+    if (dups)
+        printf(", +%ld duplicates", dups);
+    if (errors)
+        printf(", +%ld errors", errors);
+    double loss = transmitted ? 100.0 * (double)(transmitted - received) / (double)transmitted : 0;
+    printf(", %g%% packet loss, time %llums\n", loss, (unsigned long long)(elapsed / 1000));
+    if (received) {
+        double avg = rsum / (double)received;
+        double var = rsum2 / (double)received - avg * avg;
+        printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", rmin, avg, rmax, root(var));
+    }
+    fflush(stdout);
+
+    icmp_close(&sk);
+    tapir_runner_stop(r);
+    free(req);
+    free(rep);
+    free(sent_at);
+    free(seen);
+    free(config);
+    if (received == 0 || (count && deadline > 0 && received < count))
+        return 1;
+    return 0;
+}
