@@ -1,0 +1,145 @@
+# Helpers for interop tests; each *.test.sh sources this file.
+#
+# A test is a bash script run by run.sh as `bash NAME.test.sh BUILD`, in its
+# own process.  It exits 0 (pass), 1 (fail) or 77 (skip, with the reason on
+# the last line).  Everything it creates (namespaces, processes, files) is
+# removed by the EXIT trap set here.
+#
+# Topology rules (../../DESIGN notes): namespaces are named tapir-<pid>-<what>;
+# addresses come from 198.18.0.0/15; the kernel side is .1, tapir is .2.
+#
+#   source "$(dirname "$0")/lib.sh"
+#   need_root
+#   new_ns ns k                       # creates tapir-<pid>-k (lo up), sets $ns to its name
+#   ns_tap "$ns" tap0                 # TAP in $ns, kernel side 198.18.0.1/24, up
+#   start_bg up ip netns exec "$ns" "$BIN/tapir-up" --tap tap0 --addr 198.18.0.2/24
+#   wait_log up "tapir-up: up" 5 || fail "tapir-up did not come up"
+#   ip netns exec "$ns" ping -c 3 198.18.0.2 || fail "no replies"
+#   stop_bg up                        # SIGINT, wait; its output: $(log_of up)
+#
+# These helpers set variables, so call them directly, never inside $(...):
+# a subshell would forget what they registered for cleanup.
+set -uo pipefail
+
+BUILD=${1:-${TAPIR_BUILD:-build}}
+case $BUILD in /*) ;; *) BUILD=$(pwd)/$BUILD ;; esac
+BIN=$BUILD/bin
+PROGS=$BUILD/tests/progs
+TEST_NAME=$(basename "$0" .test.sh)
+TMPD=$(mktemp -d "/tmp/tapir-$$-$TEST_NAME.XXXXXX")
+KERNEL_IP=198.18.0.1
+TAPIR_IP=198.18.0.2
+_NSES=()
+declare -A _BG=()
+
+say() { echo "[$TEST_NAME] $*"; }
+fail() { echo "FAIL: $*"; exit 1; }
+skip() { echo "SKIP: $*"; exit 77; }
+
+# Skips (loudly) unless we can make namespaces and TAP devices.
+need_root() {
+    [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, TAP devices)"
+    [ -c /dev/net/tun ] || skip "no /dev/net/tun"
+    command -v ip >/dev/null || skip "no ip(8) (iproute2)"
+    ip netns add "tapir-$$-probe" 2>/dev/null || skip "cannot create network namespaces"
+    ip netns del "tapir-$$-probe"
+}
+need_cmd() { # cmd...
+    local c
+    for c in "$@"; do command -v "$c" >/dev/null || skip "needs $c"; done
+}
+need_bin() { # names under $BIN or $PROGS
+    local b
+    for b in "$@"; do [ -x "$BIN/$b" ] || [ -x "$PROGS/$b" ] || fail "$b not built (make)"; done
+}
+
+_cleanup() {
+    local name ns
+    for name in "${!_BG[@]}"; do _stop "${_BG[$name]}"; done
+    for ns in "${_NSES[@]}"; do ip netns del "$ns" 2>/dev/null; done
+    rm -rf "$TMPD"
+}
+trap _cleanup EXIT
+trap 'exit 1' INT TERM
+
+# new_ns VAR WHAT: creates namespace tapir-<pid>-WHAT with lo up, sets VAR
+# to its name and registers it for deletion at exit.
+new_ns() {
+    local _name="tapir-$$-$2"
+    ip netns add "$_name" || fail "ip netns add $_name"
+    _NSES+=("$_name")
+    ip -n "$_name" link set lo up
+    printf -v "$1" '%s' "$_name"
+}
+
+# ns_tap NS DEV [KERNEL_CIDR]: a TAP device inside NS, the kernel's address on
+# it (default 198.18.0.1/24), up.  Whoever opens DEV inside NS is its peer.
+ns_tap() {
+    local ns=$1 dev=$2 cidr=${3:-$KERNEL_IP/24}
+    ip netns exec "$ns" ip tuntap add dev "$dev" mode tap || fail "tuntap add $dev"
+    ip -n "$ns" addr add "$cidr" dev "$dev" || fail "addr add $cidr"
+    ip -n "$ns" link set "$dev" up || fail "link up $dev"
+}
+
+# veth_pair NS1 DEV1 NS2 DEV2: a veth pair between two namespaces, both up.
+veth_pair() {
+    local ns1=$1 d1=$2 ns2=$3 d2=$4
+    ip link add "$d1" netns "$ns1" type veth peer name "$d2" netns "$ns2" || fail "veth $d1/$d2"
+    ip -n "$ns1" link set "$d1" up
+    ip -n "$ns2" link set "$d2" up
+}
+
+# start_bg NAME cmd...: runs cmd in the background as NAME, output to
+# $(log_of NAME); its PID is $(pid_of NAME), stopped at exit if still running.
+start_bg() {
+    local name=$1; shift
+    "$@" >"$TMPD/$name.log" 2>&1 &
+    _BG[$name]=$!
+}
+pid_of() { echo "${_BG[$1]}"; }
+log_of() { echo "$TMPD/$1.log"; }
+
+# stop_bg NAME: SIGINT, then up to 5 s for it to exit, then SIGKILL.  Returns
+# the process's exit status.
+stop_bg() {
+    local pid=${_BG[$1]:?no background process $1}
+    unset "_BG[$1]"
+    _stop "$pid"
+}
+_stop() {
+    local pid=$1 i
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return $?; }
+    kill -INT "$pid" 2>/dev/null
+    for i in $(seq 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        say "PID $pid did not stop on SIGINT: killing it"
+        kill -KILL "$pid" 2>/dev/null
+    fi
+    wait "$pid" 2>/dev/null
+}
+
+# wait_for SECONDS cmd...: retries cmd every 0.1 s until it succeeds (0) or
+# the time is up (1).
+wait_for() {
+    local secs=$1; shift
+    local n=$(( ${secs%.*} * 10 + 1 )) i
+    for i in $(seq "$n"); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    return 1
+}
+# wait_log NAME PATTERN SECONDS: waits for an extended regex in NAME's log.
+wait_log() { wait_for "$3" grep -Eq "$2" "$(log_of "$1")"; }
+
+# show_log NAME: prints a background process's log (for failure reports).
+show_log() { echo "--- $1 log ---"; cat "$(log_of "$1")"; echo "---"; }
+
+# expect_ping_ok OUTPUT COUNT: ping(8)-style output shows COUNT sent and all answered.
+expect_ping_ok() {
+    local out=$1 count=$2
+    grep -Eq "^$count packets transmitted, $count received(, \+[0-9]+ duplicates)?, 0% packet loss" <<<"$out"
+}
