@@ -19,7 +19,8 @@ expect_ping_ok "$out" 20 || { show_log up; fail "kernel ping over pcap: not all 
 out=$(ip netns exec "$nk" ping -c 3 -i 0.1 -W 2 -s 4000 $TAPIR_IP 2>&1)
 echo "$out"
 expect_ping_ok "$out" 3 || { show_log up; fail "kernel 4000-byte ping over pcap: not all answered"; }
-stop_bg up
+stop_bg up; rc=$?
+[ $rc -eq 0 ] || { show_log up; fail "tapir-up exited with status $rc"; }
 show_log up
 
 out=$(timeout 60 ip netns exec "$nt" "$BIN/tapir-ping" --pcap veth1 --addr $TAPIR_IP/24 \

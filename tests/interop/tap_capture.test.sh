@@ -13,7 +13,8 @@ start_bg up ip netns exec "$ns" "$BIN/tapir-up" --tap tap0 --addr $TAPIR_IP/24 \
 wait_log up "tapir-up: up" 10 || { show_log up; fail "tapir-up did not come up"; }
 out=$(ip netns exec "$ns" ping -c 3 -i 0.1 -W 2 $TAPIR_IP 2>&1)
 expect_ping_ok "$out" 3 || { echo "$out"; show_log up; fail "ping failed"; }
-stop_bg up
+stop_bg up; rc=$?
+[ $rc -eq 0 ] || { show_log up; fail "tapir-up exited with status $rc"; }
 
 dump=$(tcpdump -nr "$cap" 2>&1)
 echo "$dump"

@@ -14,7 +14,8 @@ out=$(ip netns exec "$ns" ping -c 5 -i 0.1 -W 2 -s 4000 $TAPIR_IP 2>&1)
 echo "$out"
 expect_ping_ok "$out" 5 || { show_log up; fail "kernel 4000-byte ping: not all answered"; }
 [ "$(grep -c "^4008 bytes from $TAPIR_IP" <<<"$out")" -eq 5 ] || fail "replies should be 4008 bytes"
-stop_bg up
+stop_bg up; rc=$?
+[ $rc -eq 0 ] || { show_log up; fail "tapir-up exited with status $rc"; }
 show_log up
 grep -Eq "^ +5 IPv4 datagrams reassembled$" "$(log_of up)" || fail "tapir should count 5 reassemblies"
 grep -Eq "^ +15 IPv4 fragments created$" "$(log_of up)" || fail "tapir should count 15 fragments sent"

@@ -13,7 +13,8 @@ out=$(ip netns exec "$ns" ping -c 20 -i 0.05 -W 2 $TAPIR_IP 2>&1)
 echo "$out"
 expect_ping_ok "$out" 20 || { show_log up; fail "kernel ping: not all 20 answered"; }
 
-stop_bg up
+stop_bg up; rc=$?
+[ $rc -eq 0 ] || { show_log up; fail "tapir-up exited with status $rc"; }
 show_log up
 grep -Eq "^ +20 ICMP echo replies sent$" "$(log_of up)" || fail "tapir's counters should show 20 echo replies"
 grep -Eq "^ +[1-9][0-9]* ARP replies sent$" "$(log_of up)" || fail "tapir should have answered ARP"
