@@ -1,0 +1,183 @@
+/* Addresses as Python's tuples, turned into the stack's endpoints and back,
+ * with Python's checks and messages (CPython's getsockaddrarg/setipaddr). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/sockimpl.h"
+
+tapir_addr *tapir_addr_set(tapir_addr *a, const char *host, int port)
+{
+    memset(a, 0, sizeof *a);
+    if (!host)
+        host = "";
+    size_t n = strlen(host);
+    if (n >= sizeof a->host)
+        a->family = -1; /* too long: calls using it fail with ValueError */
+    else
+        memcpy(a->host, host, n + 1);
+    a->port = port;
+    return a;
+}
+
+tapir_addr *tapir_addr_set6(tapir_addr *a, const char *host, int port, uint32_t flowinfo,
+                            uint32_t scope_id)
+{
+    tapir_addr_set(a, host, port);
+    if (a->family == 0)
+        a->family = TAPIR_AF_INET6;
+    a->flowinfo = flowinfo;
+    a->scope_id = scope_id;
+    return a;
+}
+
+char *tapir_addr_str(const tapir_addr *a, char *buf, size_t n)
+{
+    if (!a)
+        snprintf(buf, n, "None");
+    else if (a->family == TAPIR_AF_INET6)
+        snprintf(buf, n, "('%s', %d, %u, %u)", a->host, a->port, a->flowinfo, a->scope_id);
+    else if (a->family == TAPIR_AF_UNIX)
+        snprintf(buf, n, "'%s'", a->host);
+    else
+        snprintf(buf, n, "('%s', %d)", a->host, a->port);
+    return buf;
+}
+
+static tapir_resolve_fn resolver;
+
+void tapir_set_resolver(tapir_resolve_fn fn) { resolver = fn; }
+
+/* What getaddrinfo(3) would do for a numeric host or "localhost" (glibc
+ * accepts the inet_aton forms "127.1", "0x7f.1" for IPv4). */
+int resolve_host(const char *name, int family, struct ipaddr *out, int max)
+{
+    if (max < 1)
+        return TAPIR_EAI_OVERFLOW;
+    struct in_addr a4;
+    uint8_t a6[16];
+    if (inet_pton(AF_INET6, name, a6) == 1) {
+        if (family == TAPIR_AF_INET)
+            return TAPIR_EAI_ADDRFAMILY;
+        out[0] = ip6(a6);
+        return 1;
+    }
+    if (inet_aton(name, &a4)) {
+        if (family == TAPIR_AF_INET6)
+            return TAPIR_EAI_ADDRFAMILY;
+        out[0] = ip4(ntohl(a4.s_addr));
+        return 1;
+    }
+    if (strcasecmp(name, "localhost") == 0 || strcasecmp(name, "localhost.") == 0) {
+        if (family == TAPIR_AF_INET6) {
+            static const uint8_t lo6[16] = {[15] = 1};
+            out[0] = ip6(lo6);
+        } else {
+            out[0] = ip4(IP4(127, 0, 0, 1));
+        }
+        return 1;
+    }
+    if (resolver)
+        return resolver(name, family, out, max);
+    return TAPIR_EAI_NONAME;
+}
+
+static const char *fam_name(int family)
+{
+    return family == TAPIR_AF_INET6 ? "AF_INET6" : "AF_INET";
+}
+
+int addr_to_endpoint(int family, const tapir_addr *a, const char *caller, struct endpoint *ep)
+{
+    memset(ep, 0, sizeof *ep);
+    if (!a)
+        return tapir_set_error(TAPIR_ERR_TYPE, EINVAL, "%s(): %s address must be tuple, not NoneType",
+                               caller, fam_name(family));
+    if (a->family == -1)
+        return tapir_set_error(TAPIR_ERR_VALUE, EINVAL, "label too long");
+    if (family != TAPIR_AF_INET && family != TAPIR_AF_INET6)
+        return tapir_set_errno(EAFNOSUPPORT);
+    if (a->family == TAPIR_AF_INET6 && family == TAPIR_AF_INET)
+        return tapir_set_error(TAPIR_ERR_TYPE, EINVAL, "AF_INET address must be a pair (host, port)");
+    if (a->family != 0 && a->family != TAPIR_AF_INET && a->family != TAPIR_AF_INET6)
+        return tapir_set_errno(EAFNOSUPPORT);
+    if (a->port < 0 || a->port > 65535)
+        return tapir_set_error(TAPIR_ERR_OVERFLOW, ERANGE, "%s(): port must be 0-65535.", caller);
+    if (family == TAPIR_AF_INET6 && a->flowinfo > 0xfffff)
+        return tapir_set_error(TAPIR_ERR_OVERFLOW, ERANGE, "%s(): flowinfo must be 0-1048575.", caller);
+    ep->port = (uint16_t)a->port;
+    if (family == TAPIR_AF_INET6) {
+        ep->flowinfo = a->flowinfo;
+        ep->scope_id = a->scope_id;
+    }
+
+    const char *host = a->host;
+    if (host[0] == '\0') {
+        static const uint8_t any6[16];
+        ep->addr = family == TAPIR_AF_INET ? ip4(0) : ip6(any6);
+        return 0;
+    }
+    if (strcmp(host, "<broadcast>") == 0 || strcmp(host, "255.255.255.255") == 0) {
+        if (family != TAPIR_AF_INET)
+            return tapir_set_error(TAPIR_ERR_ERROR, 0, "address family mismatched");
+        ep->addr = ip4(0xffffffffu);
+        return 0;
+    }
+    if (family == TAPIR_AF_INET) {
+        struct in_addr a4;
+        if (inet_pton(AF_INET, host, &a4) == 1) {
+            ep->addr = ip4(ntohl(a4.s_addr));
+            return 0;
+        }
+    } else {
+        /* "fe80::1%3": a numeric scope after '%'. */
+        char tmp[TAPIR_HOST_MAX];
+        snprintf(tmp, sizeof tmp, "%s", host);
+        char *pct = strchr(tmp, '%');
+        if (pct) {
+            char *end;
+            unsigned long sc = strtoul(pct + 1, &end, 10);
+            if (*end == '\0' && end != pct + 1) {
+                *pct = '\0';
+                ep->scope_id = (uint32_t)sc;
+            }
+        }
+        uint8_t a6[16];
+        if (inet_pton(AF_INET6, tmp, a6) == 1) {
+            ep->addr = ip6(a6);
+            return 0;
+        }
+    }
+    struct ipaddr res;
+    int n = resolve_host(host, family, &res, 1);
+    if (n < 0)
+        return tapir_set_gaierror(n);
+    if (n == 0)
+        return tapir_set_gaierror(TAPIR_EAI_NONAME);
+    if (res.family != family)
+        return tapir_set_gaierror(TAPIR_EAI_ADDRFAMILY);
+    ep->addr = res;
+    return 0;
+}
+
+void endpoint_to_addr(int family, const struct endpoint *ep, tapir_addr *out)
+{
+    memset(out, 0, sizeof *out);
+    struct ipaddr a = ep->addr;
+    if (a.family == TP_AF_UNSPEC) {
+        static const uint8_t any6[16];
+        a = family == TAPIR_AF_INET6 ? ip6(any6) : ip4(0);
+    }
+    char buf[IPADDR_STRLEN];
+    ipaddr_str(&a, buf);
+    snprintf(out->host, sizeof out->host, "%s", buf);
+    out->family = a.family;
+    out->port = ep->port;
+    if (a.family == TP_AF_INET6) {
+        out->flowinfo = ep->flowinfo;
+        out->scope_id = ep->scope_id;
+    }
+}

@@ -1,0 +1,132 @@
+/* Python's convenience constructors, written on the public calls exactly as
+ * Lib/socket.py writes them: socketpair() (its fallback: a TCP pair over
+ * loopback), create_connection(), create_server(). */
+#include <errno.h>
+#include <string.h>
+
+#include "api/tapir.h"
+
+int tapir_socketpair(int family, int type, int proto, int fds[2])
+{
+    if (family == TAPIR_DEFAULT || family == TAPIR_AF_UNIX)
+        family = TAPIR_AF_INET; /* no AF_UNIX in the stack: Python's fallback pair */
+    if (type == TAPIR_DEFAULT)
+        type = TAPIR_SOCK_STREAM;
+    if (proto == TAPIR_DEFAULT)
+        proto = 0;
+    const char *host;
+    if (family == TAPIR_AF_INET)
+        host = "127.0.0.1";
+    else if (family == TAPIR_AF_INET6)
+        host = "::1";
+    else
+        return tapir_set_error(TAPIR_ERR_VALUE, EINVAL,
+                               "Only AF_INET and AF_INET6 socket address families are supported");
+    if (type != TAPIR_SOCK_STREAM)
+        return tapir_set_error(TAPIR_ERR_VALUE, EINVAL, "Only SOCK_STREAM socket type is supported");
+    if (proto != 0)
+        return tapir_set_error(TAPIR_ERR_VALUE, EINVAL, "Only protocol zero is supported");
+
+    int lsock = tapir_socket(family, type, proto);
+    if (lsock < 0)
+        return -1;
+    int csock = -1, ssock = -1;
+    tapir_addr la;
+    if (tapir_bind(lsock, TAPIR_ADDR(host, 0)) < 0 || tapir_listen(lsock, TAPIR_BACKLOG_DEFAULT) < 0 ||
+        tapir_getsockname(lsock, &la) < 0)
+        goto fail;
+    if ((csock = tapir_socket(family, type, proto)) < 0)
+        goto fail;
+    tapir_setblocking(csock, false);
+    if (tapir_connect(csock, &la) < 0 && tapir_errno() != EINPROGRESS)
+        goto fail;
+    tapir_setblocking(csock, true);
+    if ((ssock = tapir_accept(lsock, NULL)) < 0)
+        goto fail;
+    /* The handshake is done once accept() returned; the connector's side
+     * is writable then too, but wait for it explicitly so the pair is
+     * fully usable from both ends on return. */
+    int w[1] = {csock}, nw = 1;
+    if (tapir_select(NULL, NULL, w, &nw, NULL, NULL, -1.0) < 0)
+        goto fail;
+    tapir_close(lsock);
+    fds[0] = ssock;
+    fds[1] = csock;
+    return 0;
+fail:;
+    tapir_error saved = *tapir_last_error();
+    if (csock >= 0)
+        tapir_close(csock);
+    tapir_close(lsock);
+    tapir_set_error(saved.kind, saved.code, "%s", saved.message);
+    return -1;
+}
+
+int tapir_create_connection(const tapir_addr *address, double timeout, const tapir_addr *source_address)
+{
+    if (!address)
+        return tapir_set_error(TAPIR_ERR_TYPE, EINVAL, "create_connection(): address required");
+    char port[16];
+    snprintf(port, sizeof port, "%d", address->port);
+    tapir_addrinfo *res;
+    int n = tapir_getaddrinfo(address->host, port, 0, TAPIR_SOCK_STREAM, 0, 0, &res);
+    if (n < 0)
+        return -1;
+    tapir_error first = {0};
+    for (int i = 0; i < n; i++) {
+        int s = tapir_socket(res[i].family, res[i].type, res[i].proto);
+        if (s >= 0 && (timeout == TAPIR_TIMEOUT_DEFAULT || tapir_settimeout(s, timeout) == 0) &&
+            (!source_address || tapir_bind(s, source_address) == 0) && tapir_connect(s, &res[i].addr) == 0) {
+            tapir_freeaddrinfo(res);
+            return s;
+        }
+        if (first.kind == TAPIR_ERR_NONE)
+            first = *tapir_last_error(); /* Python raises the first one */
+        if (s >= 0)
+            tapir_close(s);
+    }
+    tapir_freeaddrinfo(res);
+    if (first.kind == TAPIR_ERR_NONE)
+        return tapir_set_error(TAPIR_ERR_ERROR, 0, "getaddrinfo returns an empty list");
+    return tapir_set_error(first.kind, first.code, "%s", first.message);
+}
+
+int tapir_create_server(const tapir_addr *address, int family, int backlog, bool reuse_port,
+                        bool dualstack_ipv6)
+{
+    if (family == TAPIR_DEFAULT || family == 0)
+        family = TAPIR_AF_INET;
+    if (dualstack_ipv6) {
+        if (!tapir_has_dualstack_ipv6())
+            return tapir_set_error(TAPIR_ERR_VALUE, EINVAL, "dualstack_ipv6 not supported on this platform");
+        if (family != TAPIR_AF_INET6)
+            return tapir_set_error(TAPIR_ERR_VALUE, EINVAL, "dualstack_ipv6 requires AF_INET6 family");
+    }
+    int s = tapir_socket(family, TAPIR_SOCK_STREAM, 0);
+    if (s < 0)
+        return -1;
+    tapir_setsockopt_int(s, TAPIR_SOL_SOCKET, TAPIR_SO_REUSEADDR, 1); /* errors ignored, as Python */
+    if (reuse_port && tapir_setsockopt_int(s, TAPIR_SOL_SOCKET, TAPIR_SO_REUSEPORT, 1) < 0)
+        goto fail;
+    if (family == TAPIR_AF_INET6 &&
+        tapir_setsockopt_int(s, TAPIR_IPPROTO_IPV6, TAPIR_IPV6_V6ONLY, dualstack_ipv6 ? 0 : 1) < 0)
+        goto fail;
+    if (tapir_bind(s, address) < 0) {
+        const tapir_error *e = tapir_last_error();
+        if (e->kind == TAPIR_ERR_ERROR && e->code > 0) {
+            char a[TAPIR_ADDR_STRLEN];
+            int code = e->code;
+            tapir_set_error(TAPIR_ERR_ERROR, code, "[Errno %d] %s (while attempting to bind on address %s)",
+                            code, tapir_errno_text(code), tapir_addr_str(address, a, sizeof a));
+        }
+        goto fail;
+    }
+    if (tapir_listen(s, backlog) < 0)
+        goto fail;
+    return s;
+fail:;
+    tapir_error saved = *tapir_last_error();
+    tapir_close(s);
+    tapir_set_error(saved.kind, saved.code, "%s", saved.message);
+    return -1;
+}
