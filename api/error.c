@@ -131,6 +131,9 @@ const char *tapir_error_class(const tapir_error *e)
     case TAPIR_ERR_VALUE: return "ValueError";
     case TAPIR_ERR_OVERFLOW: return "OverflowError";
     case TAPIR_ERR_TYPE: return "TypeError";
+    case TAPIR_ERR_SSL: return "ssl.SSLError";
+    case TAPIR_ERR_SSL_WANT_READ: return "ssl.SSLWantReadError";
+    case TAPIR_ERR_SSL_WANT_WRITE: return "ssl.SSLWantWriteError";
     }
     return "OSError";
 }

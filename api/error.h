@@ -24,6 +24,9 @@ typedef enum tapir_error_kind {
     TAPIR_ERR_VALUE,     /* ValueError: a bad argument value */
     TAPIR_ERR_OVERFLOW,  /* OverflowError: a number out of range (ports...) */
     TAPIR_ERR_TYPE,      /* TypeError: an argument of the wrong kind */
+    TAPIR_ERR_SSL,       /* ssl.SSLError (api/tls.h): code is SSL_get_error()'s */
+    TAPIR_ERR_SSL_WANT_READ,   /* ssl.SSLWantReadError */
+    TAPIR_ERR_SSL_WANT_WRITE,  /* ssl.SSLWantWriteError */
 } tapir_error_kind;
 
 #define TAPIR_ERROR_MSG_MAX 256
