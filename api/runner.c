@@ -204,18 +204,46 @@ struct stack *tapir_runner_lock(tapir_runner *r)
     return r->st;
 }
 
-void tapir_runner_unlock(tapir_runner *r)
+/* With the lock held: if a call armed a timer earlier than the one the loop
+ * sleeps towards, wake the loop (one eventfd write per move, not per call). */
+static void kick_if_earlier(tapir_runner *r)
 {
     uint64_t dl = stack_next_deadline(r->st);
-    bool kick = dl < r->sleep_until;
-    if (kick)
-        r->sleep_until = dl; /* one kick per move, not one per call */
+    if (dl >= r->sleep_until)
+        return;
+    r->sleep_until = dl;
+    uint64_t one = 1;
+    ssize_t n = write(r->kickfd, &one, sizeof one);
+    (void)n;
+}
+
+void tapir_runner_unlock(tapir_runner *r)
+{
+    kick_if_earlier(r);
     pthread_mutex_unlock(&r->mu);
-    if (kick) {
-        uint64_t one = 1;
-        ssize_t n = write(r->kickfd, &one, sizeof one);
-        (void)n;
+}
+
+void tapir_runner_cond_init(pthread_cond_t *cv)
+{
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &a);
+    pthread_condattr_destroy(&a);
+}
+
+int tapir_runner_wait(tapir_runner *r, pthread_cond_t *cv, uint64_t until_us)
+{
+    kick_if_earlier(r);
+    int rc;
+    if (until_us == UINT64_MAX) {
+        rc = pthread_cond_wait(cv, &r->mu);
+    } else {
+        struct timespec ts = {(time_t)(until_us / 1000000u), (long)(until_us % 1000000u) * 1000};
+        rc = pthread_cond_timedwait(cv, &r->mu, &ts);
     }
+    stack_set_time(r->st, tapir_now_us());
+    return rc == ETIMEDOUT ? ETIMEDOUT : 0;
 }
 
 pthread_mutex_t *tapir_runner_mutex(tapir_runner *r)

@@ -63,6 +63,14 @@ void tapir_runner_set_default(tapir_runner *r);
 struct stack *tapir_runner_lock(tapir_runner *r);
 void tapir_runner_unlock(tapir_runner *r);
 pthread_mutex_t *tapir_runner_mutex(tapir_runner *r);
+/* Waiting for a socket with the lock held: wakes the loop first if the
+ * stack's deadline moved earlier (as unlock() does: a call that armed a
+ * timer, then waits without unlocking, must not leave the loop asleep), then
+ * waits on cv until signalled or until_us (tapir_now_us clock; UINT64_MAX:
+ * no limit), and advances the stack's clock.  0, or ETIMEDOUT.  cv must use
+ * CLOCK_MONOTONIC: initialise it with tapir_runner_cond_init(). */
+int tapir_runner_wait(tapir_runner *r, pthread_cond_t *cv, uint64_t until_us);
+void tapir_runner_cond_init(pthread_cond_t *cv);
 /* Monotonic time in µs, the clock the runner feeds the stack. */
 uint64_t tapir_now_us(void);
 

@@ -52,11 +52,7 @@ static void icmp_wake(struct sock *s, void *ctx)
 static int icmp_open(struct icmp_sock *k, tapir_runner *r)
 {
     k->r = r;
-    pthread_condattr_t a;
-    pthread_condattr_init(&a);
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    pthread_cond_init(&k->cv, &a);
-    pthread_condattr_destroy(&a);
+    tapir_runner_cond_init(&k->cv);
     struct stack *st = tapir_runner_lock(r);
     int rc = sock_create(st, TP_AF_INET, SOCK_RAW, IPPROTO_ICMP, &k->s);
     if (rc == 0)
@@ -88,8 +84,7 @@ static ssize_t icmp_recv(struct icmp_sock *k, void *buf, size_t len, uint64_t un
             n = 0;
             break;
         }
-        struct timespec ts = {(time_t)(until / 1000000u), (long)(until % 1000000u) * 1000};
-        pthread_cond_timedwait(&k->cv, tapir_runner_mutex(k->r), &ts);
+        tapir_runner_wait(k->r, &k->cv, until);
     }
     tapir_runner_unlock(k->r);
     return n;
