@@ -120,6 +120,21 @@ static const char *oserror_class(int e)
     }
 }
 
+/* ssl.SSLError's subclasses, told apart by errno (SSL_ERROR_*) as _ssl.c does. */
+static const char *sslerror_class(const tapir_error *e)
+{
+    switch (e->code) {
+    case 6: return "ssl.SSLZeroReturnError";
+    case 8: return "ssl.SSLEOFError";
+    case 5: return "ssl.SSLSyscallError";
+    case 1:
+        if (!strncmp(e->message, "[SSL: CERTIFICATE_VERIFY_FAILED]", 32))
+            return "ssl.SSLCertVerificationError";
+        return "ssl.SSLError";
+    default: return "ssl.SSLError";
+    }
+}
+
 const char *tapir_error_class(const tapir_error *e)
 {
     switch (e->kind) {
@@ -131,7 +146,7 @@ const char *tapir_error_class(const tapir_error *e)
     case TAPIR_ERR_VALUE: return "ValueError";
     case TAPIR_ERR_OVERFLOW: return "OverflowError";
     case TAPIR_ERR_TYPE: return "TypeError";
-    case TAPIR_ERR_SSL: return "ssl.SSLError";
+    case TAPIR_ERR_SSL: return sslerror_class(e);
     case TAPIR_ERR_SSL_WANT_READ: return "ssl.SSLWantReadError";
     case TAPIR_ERR_SSL_WANT_WRITE: return "ssl.SSLWantWriteError";
     }

@@ -24,9 +24,13 @@ typedef enum tapir_error_kind {
     TAPIR_ERR_VALUE,     /* ValueError: a bad argument value */
     TAPIR_ERR_OVERFLOW,  /* OverflowError: a number out of range (ports...) */
     TAPIR_ERR_TYPE,      /* TypeError: an argument of the wrong kind */
-    TAPIR_ERR_SSL,       /* ssl.SSLError (api/tls.h): code is SSL_get_error()'s */
-    TAPIR_ERR_SSL_WANT_READ,   /* ssl.SSLWantReadError */
-    TAPIR_ERR_SSL_WANT_WRITE,  /* ssl.SSLWantWriteError */
+    /* api/tls.h.  code is OpenSSL's SSL_get_error() value, as Python's
+     * SSLError.errno: 1 protocol / certificate failure ("[SSL:
+     * CERTIFICATE_VERIFY_FAILED] certificate verify failed: ..."), 8 EOF in
+     * violation of the protocol, 6 TLS session closed. */
+    TAPIR_ERR_SSL,            /* ssl.SSLError and subclasses (by code, see tapir_error_class) */
+    TAPIR_ERR_SSL_WANT_READ,  /* ssl.SSLWantReadError: non-blocking, wait until readable */
+    TAPIR_ERR_SSL_WANT_WRITE, /* ssl.SSLWantWriteError: non-blocking, wait until writable */
 } tapir_error_kind;
 
 #define TAPIR_ERROR_MSG_MAX 256

@@ -1,26 +1,31 @@
-/* Where the TLS module's errors go.  A thread-local record of the last one
- * (kind, code, message), read by tls_last_error(). */
+/* Where the TLS module's errors go: the API's thread-local error
+ * (api/error.h), with the kinds Python's ssl module would raise. */
+#include <errno.h>
+
+#include "api/error.h"
 #include "api/tls_internal.h"
-
-#include <stdio.h>
-
-static _Thread_local struct {
-    int kind, code;
-    char msg[512];
-} last;
 
 void tls_set_error(int kind, int code, const char *msg)
 {
-    last.kind = kind;
-    last.code = code;
-    snprintf(last.msg, sizeof last.msg, "%s", msg);
-}
-
-const char *tls_last_error(int *kind, int *code)
-{
-    if (kind)
-        *kind = last.kind;
-    if (code)
-        *code = last.code;
-    return last.msg;
+    switch (kind) {
+    case TLS_EK_OS:
+        tapir_set_errno(code);
+        break;
+    case TLS_EK_SSL:
+    case TLS_EK_SSL_ZERO_RETURN:
+        tapir_set_error(TAPIR_ERR_SSL, code, "%s", msg);
+        break;
+    case TLS_EK_WANT_READ:
+        tapir_set_error(TAPIR_ERR_SSL_WANT_READ, code, "%s", msg);
+        break;
+    case TLS_EK_WANT_WRITE:
+        tapir_set_error(TAPIR_ERR_SSL_WANT_WRITE, code, "%s", msg);
+        break;
+    case TLS_EK_TIMEOUT:
+        tapir_set_error(TAPIR_ERR_TIMEOUT, ETIMEDOUT, "%s", msg);
+        break;
+    default:
+        tapir_set_error(TAPIR_ERR_VALUE, EINVAL, "%s", msg);
+        break;
+    }
 }

@@ -16,15 +16,21 @@ enum tls_error_kind {
     TLS_EK_VALUE,          /* ValueError: a caller's mistake */
 };
 
-/* Leaves the thread-local error (api/tls_error.c maps it onto the API's). */
+/* Leaves the thread-local error (api/tls_error.c maps it onto api/error.h). */
 void tls_set_error(int kind, int code, const char *msg);
-/* The last error tls_set_error left on this thread (message, kind, code). */
-const char *tls_last_error(int *kind, int *code);
 
 /* Constructors shared with the socket binding: fd is the tapir socket or -1. */
 tapir_ssl_socket *tls_new(tapir_ssl_context *c, const struct tapir_tls_transport *t, int fd,
                           const char *server_hostname, int flags);
 tapir_ssl_socket *tls_legacy_new(const struct tapir_tls_transport *t, int fd, const char *keyfile,
                                  const char *certfile);
+
+/* Hands the connection a block it frees when it is closed. */
+void tls_own_ctx(tapir_ssl_socket *s, void *p);
+/* fn(ctx) is called once when the TLS layer lets go of the transport
+ * (unwrap or close), before anything is freed. */
+void tls_set_release(tapir_ssl_socket *s, void (*fn)(void *ctx), void *ctx);
+/* Decrypted bytes wait (as of the last operation); lock-free, for select. */
+bool tls_has_pending(tapir_ssl_socket *s);
 
 #endif

@@ -44,8 +44,11 @@ const char *tls_path(const char *name)
 struct tls_err tls_err_now(void)
 {
     struct tls_err e;
-    const char *m = tls_last_error(&e.kind, &e.code);
-    snprintf(e.msg, sizeof e.msg, "%s", m);
+    const tapir_error *t = tapir_last_error();
+    e.kind = (int)t->kind;
+    e.code = t->code;
+    snprintf(e.msg, sizeof e.msg, "%s", t->message);
+    snprintf(e.cls, sizeof e.cls, "%s", tapir_error_class(t));
     return e;
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/error.h"
 #include "api/tls.h"
 #include "api/tls_internal.h"
 #include "tests/lib/tlscert.h"
@@ -26,6 +27,7 @@ const char *tls_path(const char *name);
 struct tls_err {
     int kind, code;
     char msg[512];
+    char cls[64]; /* the Python exception class: tapir_error_class() */
 };
 struct tls_err tls_err_now(void);
 

@@ -121,18 +121,19 @@ Test(tls_engine, minimum_version_refused)
     for (int i = 0; i < 20 && !(cdone && sdone); i++) {
         if (!cdone && tapir_ssl_do_handshake(cs) < 0) {
             ce = tls_err_now();
-            cdone = ce.kind != TLS_EK_WANT_READ && ce.kind != TLS_EK_WANT_WRITE;
+            cdone = ce.kind != TAPIR_ERR_SSL_WANT_READ && ce.kind != TAPIR_ERR_SSL_WANT_WRITE;
         }
         if (!sdone && tapir_ssl_do_handshake(ss) < 0) {
             se = tls_err_now();
-            sdone = se.kind != TLS_EK_WANT_READ && se.kind != TLS_EK_WANT_WRITE;
+            sdone = se.kind != TAPIR_ERR_SSL_WANT_READ && se.kind != TAPIR_ERR_SSL_WANT_WRITE;
         }
     }
-    cr_assert_eq(se.kind, TLS_EK_SSL, "server: %s", se.msg);
+    cr_assert_eq(se.kind, TAPIR_ERR_SSL, "server: %s", se.msg);
     cr_assert_str_eq(se.msg, "[SSL: UNSUPPORTED_PROTOCOL] unsupported protocol");
-    cr_assert_eq(ce.kind, TLS_EK_SSL, "client: %s", ce.msg);
+    cr_assert_eq(ce.kind, TAPIR_ERR_SSL, "client: %s", ce.msg);
     cr_assert_str_eq(ce.msg, "[SSL: TLSV1_ALERT_PROTOCOL_VERSION] tlsv1 alert protocol version");
     cr_assert_eq(ce.code, TAPIR_SSL_ERROR_SSL);
+    cr_assert_str_eq(ce.cls, "ssl.SSLError");
     tapir_ssl_close(cs);
     tapir_ssl_close(ss);
     tapir_ssl_context_free(c);
@@ -172,14 +173,15 @@ static void expect_verify_failure(const char *cert, const char *key, const char 
     tapir_ssl_socket *s = client(p, c, host, 0);
     struct tls_err e = tls_err_now();
     cr_assert_null(s, "the handshake should have failed");
-    cr_assert_eq(e.kind, TLS_EK_SSL, "kind %d: %s", e.kind, e.msg);
+    cr_assert_eq(e.kind, TAPIR_ERR_SSL, "kind %d: %s", e.kind, e.msg);
     cr_assert_eq(e.code, TAPIR_SSL_ERROR_SSL);
     cr_assert_str_eq(e.msg, want);
+    cr_assert_str_eq(e.cls, "ssl.SSLCertVerificationError");
     /* Closing our end is the caller's job after a failed wrap. */
     tls_pipe_close(p, 0);
     tls_server_join(&srv);
     cr_assert_not(srv.handshake_ok, "the server saw the client's alert");
-    cr_assert_eq(srv.err.kind, TLS_EK_SSL, "server: %s", srv.err.msg);
+    cr_assert_eq(srv.err.kind, TAPIR_ERR_SSL, "server: %s", srv.err.msg);
     tapir_ssl_context_free(c);
     tls_pipe_free(p);
 }
@@ -336,7 +338,7 @@ Test(tls_engine, server_requires_client_certificate)
         char buf[16];
         cr_assert_eq(tapir_ssl_recv(s, buf, sizeof buf), -1);
         struct tls_err e = tls_err_now();
-        cr_assert_eq(e.kind, TLS_EK_SSL, "%s", e.msg);
+        cr_assert_eq(e.kind, TAPIR_ERR_SSL, "%s", e.msg);
         cr_assert_str_eq(e.msg, "[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required");
         tapir_ssl_close(s);
     } else {
@@ -366,9 +368,10 @@ Test(tls_engine, unexpected_eof_is_an_error)
     char buf[16];
     cr_assert_eq(tapir_ssl_recv(s, buf, sizeof buf), -1);
     struct tls_err e = tls_err_now();
-    cr_assert_eq(e.kind, TLS_EK_SSL);
+    cr_assert_eq(e.kind, TAPIR_ERR_SSL);
     cr_assert_eq(e.code, TAPIR_SSL_ERROR_EOF);
     cr_assert_str_eq(e.msg, "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol");
+    cr_assert_str_eq(e.cls, "ssl.SSLEOFError");
     tls_server_join(&srv);
     tapir_ssl_close(s);
     tapir_ssl_context_free(c);
@@ -448,8 +451,9 @@ Test(tls_engine, read_timeout)
     cr_assert_eq(tapir_ssl_recv(s, buf, sizeof buf), -1);
     double took = mono() - t0;
     struct tls_err e = tls_err_now();
-    cr_assert_eq(e.kind, TLS_EK_TIMEOUT);
+    cr_assert_eq(e.kind, TAPIR_ERR_TIMEOUT);
     cr_assert_str_eq(e.msg, "The read operation timed out");
+    cr_assert_str_eq(e.cls, "TimeoutError");
     cr_assert(took >= 0.19 && took < 0.25, "took %.3f s", took);
     tapir_ssl_close(s);
     tls_server_join(&srv);
@@ -462,14 +466,15 @@ Test(tls_engine, caller_mistakes)
     tapir_ssl_context *c = tapir_ssl_context_new(TAPIR_PROTOCOL_TLS_CLIENT);
     cr_assert_eq(tapir_ssl_context_set_verify_mode(c, TAPIR_CERT_NONE), -1);
     struct tls_err e = tls_err_now();
-    cr_assert_eq(e.kind, TLS_EK_VALUE);
+    cr_assert_eq(e.kind, TAPIR_ERR_VALUE);
     cr_assert_str_eq(e.msg, "Cannot set verify_mode to CERT_NONE when check_hostname is enabled.");
 
     cr_assert_eq(tapir_ssl_context_load_cert_chain(c, "/nonexistent/cert.pem", NULL), -1);
     e = tls_err_now();
-    cr_assert_eq(e.kind, TLS_EK_OS);
+    cr_assert_eq(e.kind, TAPIR_ERR_ERROR);
     cr_assert_eq(e.code, ENOENT);
     cr_assert_str_eq(e.msg, "[Errno 2] No such file or directory");
+    cr_assert_str_eq(e.cls, "FileNotFoundError");
 
     struct tls_pipe *p = tls_pipe_new(1024);
     struct tapir_tls_transport t = tls_pipe_end(p, 0);
@@ -486,7 +491,7 @@ Test(tls_engine, caller_mistakes)
     cr_assert_eq(tapir_ssl_context_set_check_hostname(c, true), 0);
     cr_assert_eq(tapir_ssl_context_get_verify_mode(c), TAPIR_CERT_REQUIRED);
     cr_assert_null(tapir_ssl_context_new(3));
-    cr_assert_eq(tls_err_now().kind, TLS_EK_VALUE);
+    cr_assert_eq(tls_err_now().kind, TAPIR_ERR_VALUE);
     tapir_ssl_context_free(c);
     tls_pipe_free(p);
 }

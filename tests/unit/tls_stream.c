@@ -159,7 +159,7 @@ Test(tls_stream, twenty_megabytes_each_way_at_once)
 
 static bool is_want(const struct tls_err *e)
 {
-    return e->kind == TLS_EK_WANT_READ || e->kind == TLS_EK_WANT_WRITE;
+    return e->kind == TAPIR_ERR_SSL_WANT_READ || e->kind == TAPIR_ERR_SSL_WANT_WRITE;
 }
 
 /* A client and a server in this thread, non-blocking, handshaken by pumping. */
@@ -181,9 +181,10 @@ static void nb_pair(struct tls_pipe *p, tapir_ssl_context *cc, tapir_ssl_context
             } else {
                 struct tls_err e = tls_err_now();
                 cr_assert(is_want(&e), "client handshake: %s", e.msg);
-                if (e.kind == TLS_EK_WANT_READ) {
+                if (e.kind == TAPIR_ERR_SSL_WANT_READ) {
                     cr_assert_eq(e.code, TAPIR_SSL_ERROR_WANT_READ);
                     cr_assert_str_eq(e.msg, "The operation did not complete (read)");
+                    cr_assert_str_eq(e.cls, "ssl.SSLWantReadError");
                     (*want_reads)++;
                 }
             }
@@ -194,7 +195,7 @@ static void nb_pair(struct tls_pipe *p, tapir_ssl_context *cc, tapir_ssl_context
             } else {
                 struct tls_err e = tls_err_now();
                 cr_assert(is_want(&e), "server handshake: %s", e.msg);
-                if (e.kind == TLS_EK_WANT_READ)
+                if (e.kind == TAPIR_ERR_SSL_WANT_READ)
                     (*want_reads)++;
             }
         }
@@ -224,7 +225,7 @@ Test(tls_stream, nonblocking_want_read_and_want_write)
     char buf[65536];
     cr_assert_eq(tapir_ssl_recv(ss, buf, sizeof buf), -1);
     struct tls_err e = tls_err_now();
-    cr_assert_eq(e.kind, TLS_EK_WANT_READ, "%s", e.msg);
+    cr_assert_eq(e.kind, TAPIR_ERR_SSL_WANT_READ, "%s", e.msg);
 
     /* 200 KB through an 8 KB pipe: want-write, then retry the same call
      * while the server drains. */
@@ -244,9 +245,10 @@ Test(tls_stream, nonblocking_want_read_and_want_write)
                 cr_assert_eq(n, -1);
                 e = tls_err_now();
                 cr_assert(is_want(&e), "send: %s", e.msg);
-                if (e.kind == TLS_EK_WANT_WRITE) {
+                if (e.kind == TAPIR_ERR_SSL_WANT_WRITE) {
                     cr_assert_eq(e.code, TAPIR_SSL_ERROR_WANT_WRITE);
                     cr_assert_str_eq(e.msg, "The operation did not complete (write)");
+                    cr_assert_str_eq(e.cls, "ssl.SSLWantWriteError");
                     want_writes++;
                 }
             }
@@ -256,7 +258,7 @@ Test(tls_stream, nonblocking_want_read_and_want_write)
             have += (size_t)n;
         } else {
             e = tls_err_now();
-            cr_assert_eq(e.kind, TLS_EK_WANT_READ, "server recv: %zd %s", n, e.msg);
+            cr_assert_eq(e.kind, TAPIR_ERR_SSL_WANT_READ, "server recv: %zd %s", n, e.msg);
         }
     }
     cr_assert(sent);
