@@ -96,6 +96,8 @@ static int wait_ready(struct fdref *refs, int n, const uint32_t *match, uint32_t
         for (int i = 0; i < n; i++) {
             struct tfile *f = refs[i].f;
             got[i] = f->sk ? sock_poll(f->sk) : 0x20u;
+            if (f->sk && f->pending && f->pending(f->pending_ctx))
+                got[i] |= SOCK_POLLIN; /* e.g. decrypted TLS bytes waiting */
             if (got[i] & (match[i] | 0x20u))
                 ready++;
         }

@@ -49,6 +49,12 @@ struct tfile {
     uint64_t rcvtimeo_us;      /* SO_RCVTIMEO, 0 none (runner lock) */
     uint64_t sndtimeo_us;      /* SO_SNDTIMEO */
     bool listening;            /* listen() succeeded (runner lock) */
+    /* Bytes buffered above the socket that a read returns at once (TLS's
+     * decrypted data, api/tls_socket.c): select and poll report the socket
+     * readable while pending(pending_ctx) is true.  Set and called with the
+     * runner locked; the hook must not block nor take a lock. */
+    bool (*pending)(void *ctx);
+    void *pending_ctx;
     int holders;               /* descriptors + streams keeping it open (table lock) */
     int refs;                  /* holders + calls in flight; freed at 0 (table lock) */
 };

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,10 @@ struct tapir_ssl_socket {
     pthread_mutex_t lock;  /* serialises OpenSSL calls on this connection */
     char subject[512], issuer[512]; /* server() / issuer(), filled on first use */
     char alpn[256];        /* selected_alpn_protocol(), NUL-terminated */
+    void *owned;           /* freed with the connection (the socket binding's context) */
+    atomic_size_t pend;    /* SSL_pending() after the last operation, read lock-free */
+    void (*release)(void *ctx); /* called once when the TLS layer lets go (unwrap, close) */
+    void *release_ctx;
 };
 
 /* ---- Errors ---- */
@@ -286,6 +291,7 @@ static int run(tapir_ssl_socket *s, enum op op, void *buf, size_t len, size_t *m
         int err = progress ? SSL_ERROR_NONE : SSL_get_error(s->ssl, ret);
         int io_errno = s->io_errno;
         bool io_eof = s->io_eof;
+        atomic_store(&s->pend, (size_t)(SSL_pending(s->ssl) > 0 ? SSL_pending(s->ssl) : 0));
         int shut = SSL_get_shutdown(s->ssl);
         if (err == SSL_ERROR_SSL || err == SSL_ERROR_SYSCALL) {
             /* Build the message while the error queue is ours. */
@@ -947,6 +953,13 @@ unsigned char *tapir_ssl_getpeercert_der(tapir_ssl_socket *s, size_t *len)
 
 /* ---- Shutdown and close ---- */
 
+static void release(tapir_ssl_socket *s)
+{
+    if (s->release)
+        s->release(s->release_ctx);
+    s->release = NULL;
+}
+
 int tapir_ssl_unwrap(tapir_ssl_socket *s)
 {
     if (s->unwrapped) {
@@ -956,6 +969,8 @@ int tapir_ssl_unwrap(tapir_ssl_socket *s)
     if (run(s, OP_SHUTDOWN, NULL, 0, NULL, -1) < 0)
         return -1;
     s->unwrapped = true;
+    atomic_store(&s->pend, 0);
+    release(s);
     return s->fd >= 0 ? s->fd : 0;
 }
 
@@ -968,12 +983,30 @@ void tapir_ssl_close(tapir_ssl_socket *s)
 {
     if (!s)
         return;
+    release(s);
     SSL_free(s->ssl); /* frees our BIO too */
     if (!s->unwrapped && s->t.close)
         s->t.close(s->t.ctx);
     pthread_mutex_destroy(&s->lock);
     free(s->hostname);
+    free(s->owned);
     free(s);
+}
+
+void tls_own_ctx(tapir_ssl_socket *s, void *p)
+{
+    s->owned = p;
+}
+
+void tls_set_release(tapir_ssl_socket *s, void (*fn)(void *ctx), void *ctx)
+{
+    s->release = fn;
+    s->release_ctx = ctx;
+}
+
+bool tls_has_pending(tapir_ssl_socket *s)
+{
+    return atomic_load(&s->pend) > 0;
 }
 
 /* ---- The legacy call ---- */

@@ -7,8 +7,6 @@
  * it.  tapir_ssl_wrap_socket() binds that transport to a tapir TCP socket;
  * tapir_ssl_wrap_transport() takes any other (an in-process memory pipe in the
  * unit tests: the counterpart of Python's SSLContext.wrap_bio()).
- * (The binding to tapir sockets, tapir_ssl() and tapir_ssl_wrap_socket(),
- * comes with the TCP socket API; until then the *_transport calls.)
  *
  * Two faces:
  *
@@ -119,6 +117,11 @@ typedef struct tapir_ssl_socket tapir_ssl_socket;
 
 /* ---- The legacy call: socket.ssl(sock, keyfile, certfile) ---- */
 
+/* Wraps the connected tapir socket `sock` and performs the client handshake.
+ * keyfile / certfile (both or neither; NULL for none) give a client
+ * certificate.  NO CERTIFICATE VERIFICATION (see the top of this file).
+ * Ragged EOFs read as EOF.  NULL on failure. */
+tapir_ssl_socket *tapir_ssl(int sock, const char *keyfile, const char *certfile);
 /* The same over any transport (the unit tests' memory pipe). */
 tapir_ssl_socket *tapir_ssl_transport(const struct tapir_tls_transport *t, const char *keyfile,
                                       const char *certfile);
@@ -170,6 +173,15 @@ int tapir_ssl_context_set_ciphers(tapir_ssl_context *ctx, const char *ciphers);
 
 /* ---- Connections: SSLContext.wrap_socket ---- */
 
+/* Wraps the tapir socket `sock` (its timeout mode carries over: the
+ * connection follows the socket's timeout at each call).  server_hostname
+ * (client side): sent as SNI and, with check_hostname, matched against the
+ * certificate (a name or an IP address).  Unless
+ * TAPIR_SSL_NO_HANDSHAKE_ON_CONNECT, the handshake is done here (and, as in
+ * Python, that flag is required for a non-blocking socket).  On failure
+ * returns NULL and the socket is left open, the caller's to close. */
+tapir_ssl_socket *tapir_ssl_wrap_socket(tapir_ssl_context *ctx, int sock, const char *server_hostname,
+                                        int flags);
 /* The same over any transport (copied). */
 tapir_ssl_socket *tapir_ssl_wrap_transport(tapir_ssl_context *ctx, const struct tapir_tls_transport *t,
                                            const char *server_hostname, int flags);
