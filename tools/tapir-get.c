@@ -38,7 +38,24 @@ struct opts {
     const char *out_file;
     const char *cacert;
     double timeout;
+    /* --resolve HOST:PORT:ADDR (curl's): connect there for HOST:PORT, while
+     * TLS still checks the certificate against HOST */
+    const char *resolve;
 };
+
+/* The address to connect to for host:port: --resolve's if it matches. */
+static const char *connect_host(const struct opts *o, const char *host, int port, char *buf, size_t cap)
+{
+    if (o->resolve) {
+        char want[300];
+        int n = snprintf(want, sizeof want, "%s:%d:", host, port);
+        if (n > 0 && !strncasecmp(o->resolve, want, (size_t)n)) {
+            snprintf(buf, cap, "%s", o->resolve + n);
+            return buf;
+        }
+    }
+    return host;
+}
 
 struct url {
     bool https;
@@ -50,13 +67,15 @@ struct url {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: tapir-get [-v] [-L] [-k] [-o FILE] [--cacert FILE] [--timeout SECONDS]\n"
+               "                 [--resolve HOST:PORT:ADDRESS]\n"
                "                 --tap NAME | --pcap IF  --addr A.B.C.D/N [--gw A.B.C.D] [device options]\n"
                "                 URL\n"
                "  URL      http://HOST[:PORT][/PATH] or https://...\n"
                "  -v       show the connection, TLS version, cipher and certificate, and headers\n"
                "  -L       follow redirects (up to %d)\n"
                "  -k       do not verify the server's certificate (insecure)\n"
-               "  -o FILE  write the body to FILE instead of stdout\n",
+               "  -o FILE  write the body to FILE instead of stdout\n"
+               "  --resolve HOST:PORT:ADDRESS  connect to ADDRESS for HOST:PORT (TLS still checks HOST)\n",
                MAX_REDIRECTS);
 }
 
@@ -203,7 +222,9 @@ static void show_cert(tapir_ssl_socket *s, bool verified)
 static int open_conn(const struct url *u, const struct opts *o, tapir_ssl_context *ctx, struct conn *c)
 {
     memset(c, 0, sizeof *c);
-    c->fd = tapir_create_connection(TAPIR_ADDR(u->host, u->port), o->timeout, NULL);
+    char addrbuf[TAPIR_HOST_MAX];
+    const char *target = connect_host(o, u->host, u->port, addrbuf, sizeof addrbuf);
+    c->fd = tapir_create_connection(TAPIR_ADDR(target, u->port), o->timeout, NULL);
     if (c->fd < 0) {
         fprintf(stderr, "tapir-get: connect to %s port %d: %s\n", u->host, u->port, tapir_strerror());
         return -1;
@@ -424,6 +445,8 @@ int main(int argc, char **argv)
             o.out_file = argv[++i];
         } else if (!strcmp(a, "--cacert") && i + 1 < argc) {
             o.cacert = argv[++i];
+        } else if (!strcmp(a, "--resolve") && i + 1 < argc) {
+            o.resolve = argv[++i];
         } else if (!strcmp(a, "--timeout") && i + 1 < argc) {
             o.timeout = strtod(argv[++i], NULL);
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
