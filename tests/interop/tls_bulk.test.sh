@@ -27,7 +27,7 @@ expect "$out" "recv-sha256: $BIG_SHA" "download hash"
 expect "$out" "eof: clean" "download ends with close_notify"
 say "download: $(( BYTES * 8 / (t1 - t0) )) Mbit/s"
 wait_log down "^unwrap" 10 || true
-stop_bg down
+stop down
 
 say "tapir client -> kernel: 20 MB upload"
 peer up server --cert "$CERTS/server.pem" --key "$CERTS/server.key" --bind $KERNEL_IP --port 4433 --mode sink
@@ -44,7 +44,7 @@ got=$(sed -n 's/^recv-sha256: //p' "$(log_of up)")
 [ -n "$sent" ] && [ "$sent" = "$got" ] || fail "upload hash: sent $sent, kernel got $got"
 grep -qx "recv-bytes: $BYTES" "$(log_of up)" || fail "upload size"
 say "upload: $(( BYTES * 8 / (t1 - t0) )) Mbit/s"
-stop_bg up
+stop up
 
 say "kernel client -> tapir server: 20 MB upload to tapir"
 start_bg tsink ip netns exec "$ns" "$PROGS/tapir-tls-server" "${DEV[@]}" --port 4433 \
@@ -58,7 +58,7 @@ expect "$out" "unwrap: ok" "python client's unwrap with tapir"
 wait_log tsink "^recv-sha256" 20 || { show_log tsink; fail "tapir sink did not finish"; }
 show_log tsink
 grep -qx "recv-sha256: $BIG_SHA" "$(log_of tsink)" || fail "tapir server got other bytes"
-stop_bg tsink
+stop tsink
 
 say "tapir server -> kernel client: 20 MB download from tapir"
 start_bg tsrc ip netns exec "$ns" "$PROGS/tapir-tls-server" "${DEV[@]}" --port 4433 \
@@ -72,5 +72,5 @@ show_log tsrc
 sent=$(sed -n 's/^sent-sha256: //p' "$(log_of tsrc)")
 expect "$out" "recv-bytes: $BYTES" "python client's size"
 expect "$out" "recv-sha256: $sent" "python client's hash"
-stop_bg tsrc
+stop tsrc
 exit 0

@@ -25,7 +25,7 @@ expect "$out" "server: $SUBJECT" "server()"
 expect "$out" "issuer: $CA_SUBJECT" "issuer()"
 grep -Eq '^cipher: TLS_(AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256|AES_128_GCM_SHA256) (256|128)$' <<<"$out" ||
     fail "cipher line"
-stop_bg srv1
+stop srv1
 
 say "TLS 1.2 when the client asks for it"
 s_server srv2 server
@@ -33,7 +33,7 @@ out=$(tclient --cacert "$CERTS/ca.pem" --servername tapir.test --tls12 --send ab
 echo "$out"
 expect "$out" "version: TLSv1.2" "TLS 1.2"
 expect "$out" "reply: cba" "TLS 1.2 data"
-stop_bg srv2
+stop srv2
 
 say "non-blocking client driven by select"
 s_server srv3 server
@@ -44,7 +44,7 @@ expect "$out" "handshake: ok" "non-blocking handshake"
 expect "$out" "reply: gnikcolb non" "non-blocking data"
 n=$(sed -n 's/^want-read: //p' <<<"$out")
 [ "${n:-0}" -ge 1 ] || fail "the non-blocking client never met want-read ($n)"
-stop_bg srv3
+stop srv3
 
 VF="error: ssl.SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"
 say "verification failures"
@@ -52,17 +52,17 @@ s_server srv4 server
 out=$(tclient --cacert "$CERTS/ca.pem" --servername wrong.test $KERNEL_IP 4433)
 echo "$out"
 expect "$out" "$VF: Hostname mismatch, certificate is not valid for 'wrong.test'." "wrong host name"
-stop_bg srv4
+stop srv4
 s_server srv5 expired
 out=$(tclient --cacert "$CERTS/ca.pem" --servername tapir.test $KERNEL_IP 4433)
 echo "$out"
 expect "$out" "$VF: certificate has expired" "expired certificate"
-stop_bg srv5
+stop srv5
 s_server srv6 unknown
 out=$(tclient --cacert "$CERTS/ca.pem" --servername tapir.test $KERNEL_IP 4433)
 echo "$out"
 expect "$out" "$VF: unable to get local issuer certificate" "unknown CA"
-stop_bg srv6
+stop srv6
 
 say "the legacy ssl() call accepts the same certificates"
 for c in server expired unknown; do
@@ -76,6 +76,6 @@ for c in server expired unknown; do
     want=$CA_SUBJECT
     [ $c = unknown ] && want=$OTHER_CA_SUBJECT
     expect "$out" "issuer: $want" "legacy issuer() ($c)"
-    stop_bg "legacy-$c"
+    stop "legacy-$c"
 done
 exit 0

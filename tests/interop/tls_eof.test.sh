@@ -20,7 +20,7 @@ expect "$out" "recv-bytes: 4" "the bytes before the drop"
 expect "$out" "error: recv: ssl.SSLEOFError: [SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol" \
     "unexpected EOF"
 has "$out" "eof: clean" && fail "a dropped connection must not read as a clean EOF"
-stop_bg drop1
+stop drop1
 
 say "the legacy ssl() reads the same as EOF"
 peer drop2 server --cert "$CERTS/server.pem" --key "$CERTS/server.key" --bind $KERNEL_IP --port 4433 --mode drop
@@ -29,7 +29,7 @@ out=$(tclient --legacy --download $KERNEL_IP 4433)
 echo "$out"
 expect "$out" "recv-bytes: 4" "legacy bytes"
 expect "$out" "eof: clean" "legacy EOF"
-stop_bg drop2
+stop drop2
 
 say "tapir server drops the connection: Python's client gets SSLEOFError"
 start_bg tdrop ip netns exec "$ns" "$PROGS/tapir-tls-server" "${DEV[@]}" --port 4433 \
@@ -40,5 +40,5 @@ out=$(timeout 60 ip netns exec "$ns" python3 "$PEER" client --cafile "$CERTS/ca.
 echo "$out"
 expect "$out" "recv-bytes: 4" "python got tapir's bytes"
 grep -q "^error: SSLEOFError: " <<<"$out" || fail "python should see an EOF in violation of the protocol"
-stop_bg tdrop
+stop tdrop
 exit 0

@@ -26,7 +26,7 @@ wait_log echo "^closed" 10 || { show_log echo; fail "tapir server did not finish
 show_log echo
 grep -qx "eof: clean" "$(log_of echo)" || fail "tapir did not see s_client's close_notify"
 grep -qx "unwrap: ok" "$(log_of echo)" || fail "tapir's unwrap after s_client's close_notify"
-stop_bg echo
+stop echo
 
 say "curl --cacert -> tapir HTTPS responder"
 tserver http --cert "$CERTS/server.pem" --key "$CERTS/server.key" --mode http --count 2
@@ -37,7 +37,7 @@ body=$(timeout 30 ip netns exec "$ns" curl -sS --cacert "$CERTS/ca.pem" \
        --resolve "tapir.test:4433:$TAPIR_IP" "https://tapir.test:4433/by-name" 2>&1)
 [ "$body" = "hello from tapir" ] || fail "curl by name got '$body'"
 wait_log http "^closed" 10 || true
-stop_bg http
+stop http
 show_log http
 grep -qx "request: GET /hello HTTP/1.1" "$(log_of http)" || fail "tapir did not see curl's request"
 grep -qx "request: GET /by-name HTTP/1.1" "$(log_of http)" || fail "tapir did not see the second request"
@@ -52,7 +52,7 @@ wait_log http2 "^error" 10 || { show_log http2; fail "tapir server reported no h
 show_log http2
 grep -q "^error: ssl.SSLError: \[SSL: TLSV1_ALERT_UNKNOWN_CA\] tlsv1 alert unknown ca" "$(log_of http2)" ||
     fail "tapir server's error for curl's alert"
-stop_bg http2
+stop http2
 
 say "s_client refuses tapir's expired certificate"
 tserver expired --cert "$CERTS/expired.pem" --key "$CERTS/expired.key" --mode echo
@@ -60,5 +60,5 @@ out=$( (sleep 1) | timeout 30 ip netns exec "$ns" openssl s_client -connect $TAP
        -CAfile "$CERTS/ca.pem" -verify_return_error 2>&1)
 echo "$out"
 grep -q "certificate has expired" <<<"$out" || fail "s_client should see an expired certificate"
-stop_bg expired
+stop expired
 exit 0
