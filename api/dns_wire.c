@@ -503,8 +503,9 @@ int dns_answer_extract(const struct dns_msg *m, const uint8_t *qname_wire, uint1
         }
         if (!cn)
             break;
-        if (++out->chain_len > max_chain)
+        if (out->chain_len >= max_chain || out->chain_len >= DNS_MAX_CHAIN_RECORDED)
             return DNS_E_CHAIN;
+        out->chain_rr[out->chain_len++] = (size_t)(cn - m->rr);
         out->ttl = min32(out->ttl, dns_ttl(cn->ttl));
         if (dns_name_read(m->buf, m->len, cn->rdata_off, out->cname, NULL) < 0)
             return DNS_E_RDATA;

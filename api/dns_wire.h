@@ -166,10 +166,12 @@ static inline uint32_t dns_ttl(uint32_t ttl)
  * answer section (at most max_chain links; a longer or looping chain is an
  * error).  Records of qtype whose owner is the end of the chain are collected
  * (their rdata offsets into rr_idx, up to max_out). */
+#define DNS_MAX_CHAIN_RECORDED 16
 struct dns_answer {
     int rcode;
     uint8_t cname[DNS_MAX_NAME];     /* end of the chain (= qname if no CNAME) */
     int chain_len;                   /* CNAME links followed */
+    size_t chain_rr[DNS_MAX_CHAIN_RECORDED]; /* their indices in m->rr, in order */
     size_t n;                        /* records of qtype found */
     uint32_t ttl;                    /* min TTL over the chain and the records */
     bool negative_ttl_known;         /* an SOA in authority gave a negative TTL */

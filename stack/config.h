@@ -63,4 +63,21 @@
 /* ---- Sockets ---- */
 #define TAPIR_MAX_SOCKETS    65536
 
+/* ---- Resolver (api/resolver.c, api/hosts.c; RFC 1035, RFC 2308) ---- */
+#define RESOLV_MAX_SERVERS   4     /* name servers used (glibc MAXNS is 3) */
+#define RESOLV_MAX_SEARCH    6     /* search domains (glibc MAXDNSRCH) */
+#define RESOLV_DEFAULT_TIMEOUT_MS 5000 /* first try per server (resolv.conf "timeout", glibc 5 s) */
+#define RESOLV_DEFAULT_ATTEMPTS 2  /* rounds over the servers (resolv.conf "attempts") */
+#define RESOLV_MAX_TIMEOUT_MS 30000 /* a single try never waits longer, whatever the backoff */
+#define RESOLV_EDNS_UDP_SIZE 1232  /* UDP payload we advertise with "options edns0" (DNS flag day 2020) */
+#define RESOLV_MAX_CHAIN     8     /* CNAME links followed, in one answer and across queries */
+#define RESOLV_MAX_ADDRS     64    /* addresses kept from one answer */
+#define RESOLV_MAX_PTR       8     /* names kept from one PTR answer */
+#define RESOLV_MAX_RRS       1024  /* records parsed in one message; more is rejected */
+#define RESOLV_CACHE_MAX     256   /* cached answers (positive and negative); the soonest to expire goes */
+#define RESOLV_CACHE_MAX_TTL 86400 /* seconds: longer TTLs are cut to this */
+#define RESOLV_NEG_MAX_TTL   10800 /* seconds: negative answers at most 3 h (RFC 2308 5) */
+#define HOSTS_MAX_LINES      16384 /* lines read from a hosts file */
+#define HOSTS_MAX_NAMES      36    /* names on one hosts line (glibc: 35 aliases) */
+
 #endif
