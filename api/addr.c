@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/resolver_int.h"
 #include "api/sockimpl.h"
 
 tapir_addr *tapir_addr_set(tapir_addr *a, const char *host, int port)
@@ -82,7 +83,8 @@ int resolve_host(const char *name, int family, struct ipaddr *out, int max)
     }
     if (resolver)
         return resolver(name, family, out, max);
-    return TAPIR_EAI_NONAME;
+    /* Names: tapir's resolver (hosts file, then DNS over tapir's sockets). */
+    return tapir_resolver_hook(name, family, out, max);
 }
 
 static const char *fam_name(int family)

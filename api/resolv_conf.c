@@ -138,9 +138,11 @@ int resolv_conf_parse(struct resolv_conf *rc, const char *text)
     if (!copy)
         return 0;
     for (char *line = strtok_r(copy, "\n", &save_line); line; line = strtok_r(NULL, "\n", &save_line)) {
-        char *c = strpbrk(line, "#;");
-        if (c)
-            *c = '\0';
+        /* resolv.conf(5): a line starting with '#' or ';' is a comment (not
+         * elsewhere: "198.18.0.9#5300" is a server with a port). */
+        char *first = line + strspn(line, " \t");
+        if (*first == '#' || *first == ';')
+            continue;
         char *save = NULL;
         char *key = strtok_r(line, " \t\r", &save);
         if (!key)

@@ -27,7 +27,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/resolver.h"
 #include "api/resolver_int.h"
 
 struct cache_entry {

@@ -51,6 +51,20 @@ struct dns_resolver *resolver_global(void)
     return &g_res;
 }
 
+void resolver_set_transport(const struct dns_transport *tr)
+{
+    struct dns_transport net;
+    struct dns_resolver *r = resolver_global();
+    if (!tr) {
+        resolver_net_transport(&net);
+        tr = &net;
+    }
+    pthread_mutex_lock(&r->lock);
+    r->tr = *tr;
+    pthread_mutex_unlock(&r->lock);
+    dns_resolver_flush(r);
+}
+
 /* Re-reads the hosts file when it changed.  Under g_lock. */
 static void hosts_refresh(void)
 {
@@ -1045,11 +1059,14 @@ tapir_hostent *tapir_gethostbyaddr(const char *ip)
 int tapir_gethostname(char *out, size_t n)
 {
     pthread_mutex_lock(&g_lock);
-    if (!g_hostname[0]) {
-        struct utsname u;
-        snprintf(g_hostname, sizeof g_hostname, "%s", uname(&u) == 0 ? u.nodename : "localhost");
-    }
-    snprintf(out, n, "%s", g_hostname);
+    tapir_runner *r = tapir_runner_default();
+    struct utsname u;
+    if (g_hostname[0])
+        snprintf(out, n, "%s", g_hostname);
+    else if (r)
+        snprintf(out, n, "%s", tapir_runner_hostname(r));
+    else
+        snprintf(out, n, "%s", uname(&u) == 0 ? u.nodename : "localhost");
     pthread_mutex_unlock(&g_lock);
     return 0;
 }

@@ -24,6 +24,16 @@
 #include "stack/addr.h"
 #include "stack/config.h"
 
+/* EAI_* codes (glibc's values; api/tapir.h has the same definitions). */
+#ifndef TAPIR_EAI_NONAME
+#define TAPIR_EAI_BADFLAGS   (-1)
+#define TAPIR_EAI_NONAME     (-2)
+#define TAPIR_EAI_AGAIN      (-3)
+#define TAPIR_EAI_FAIL       (-4)
+#define TAPIR_EAI_NODATA     (-5)
+#define TAPIR_EAI_MEMORY     (-10)
+#endif
+
 /* ---- hosts file (hosts.c) ---- */
 
 struct hosts_line {
@@ -167,6 +177,11 @@ void dns_resolve_search(struct dns_resolver *r, const char *name, uint16_t qtype
 /* The process-wide resolver netdb.c uses (created on first use, over
  * tapir's own sockets). */
 struct dns_resolver *resolver_global(void);
+/* Tests: put the global resolver on another transport (NULL: tapir's). */
+void resolver_set_transport(const struct dns_transport *tr);
+/* The hook api/addr.c's resolve_host() calls for a name: addresses of name
+ * for family, in getaddrinfo's order; count or a negative EAI code. */
+int tapir_resolver_hook(const char *name, int family, struct ipaddr *out, int max);
 /* The transport over tapir's sockets (resolver_net.c). */
 void resolver_net_transport(struct dns_transport *tr);
 

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/resolver.h"
 #include "api/runner_config.h"
 #include "drivers/device.h"
 #include "drivers/pcap_dev.h"
@@ -332,6 +333,10 @@ static tapir_runner *start(struct tapir_device *dev, const struct runner_config 
     }
     dev = r->dev;
     snprintf(r->hostname, sizeof r->hostname, "%s", c->hostname[0] ? c->hostname : "tapir");
+    /* The resolver's keys (api/resolv_conf.c says where name servers come from). */
+    for (int i = 0; i < c->n_resolver_keys; i++)
+        if (tapir_resolver_config_key(c->resolver_keys[i][0], c->resolver_keys[i][1]) < 0)
+            goto fail;
 
     uint64_t seed = c->seed;
     if (!c->has_seed && getrandom(&seed, sizeof seed, 0) != sizeof seed)

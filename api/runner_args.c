@@ -14,6 +14,8 @@ static const struct {
     {"--gw", "gw", 0},             {"--mac", "mac", 0},           {"--mtu", "mtu", 0},
     {"--capture", "capture", 0},   {"--trace", "trace", 1},       {"--seed", "seed", 0},
     {"--hostname", "hostname", 0}, {"--offload", "offload", 1},   {"--log", "log", 0},
+    {"--dns", "dns", 0},           {"--dns-search", "dns_search", 0},
+    {"--dns-options", "dns_options", 0}, {"--hosts", "hosts", 0},
     {"--config", NULL, 0},
 };
 

@@ -58,6 +58,16 @@ static int one(struct runner_config *c, const char *key, const char *v, char *er
         return copy_str(c->capture, sizeof c->capture, v, key, err, n);
     if (!strcmp(key, "hostname"))
         return copy_str(c->hostname, sizeof c->hostname, v, key, err, n);
+    if (!strcmp(key, "dns") || !strcmp(key, "dns_search") || !strcmp(key, "dns_options") ||
+        !strcmp(key, "hosts")) {
+        if (c->n_resolver_keys >= RUNNER_RESOLVER_KEYS)
+            return fail(err, n, "too many resolver options ('%s')%s", key, "");
+        if (copy_str(c->resolver_keys[c->n_resolver_keys][1], 256, v, key, err, n) < 0)
+            return -1;
+        snprintf(c->resolver_keys[c->n_resolver_keys][0], 256, "%.32s", key);
+        c->n_resolver_keys++;
+        return 0;
+    }
     if (!strcmp(key, "addr")) {
         char ip[64];
         const char *slash = strchr(v, '/');

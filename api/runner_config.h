@@ -9,6 +9,7 @@
 
 #include "stack/config.h"
 
+#define RUNNER_RESOLVER_KEYS 8
 struct runner_config {
     char tap[32];                 /* tap=NAME */
     char pcap[32];                /* pcap=IFNAME */
@@ -27,7 +28,11 @@ struct runner_config {
     bool has_seed;
     char hostname[64];            /* hostname=NAME */
     bool offload;                 /* offload=1: TAP with IFF_VNET_HDR (TSO, checksum offload) */
-    int log_level;                /* log=N: the stack's log to stderr (-1 off, 0 errors, 1 info, 2 debug) */
+    int log_level;
+    /* dns=IP[,IP] dns_search=D[,D] dns_options=O[,O] hosts=FILE: handed to the
+     * resolver (tapir_resolver_config_key) when the runner starts. */
+    char resolver_keys[RUNNER_RESOLVER_KEYS][2][256];
+    int n_resolver_keys;                /* log=N: the stack's log to stderr (-1 off, 0 errors, 1 info, 2 debug) */
 };
 
 /* Parses s (NULL or "" is an empty configuration).  0, or -1 with a

@@ -413,4 +413,8 @@ void tapir_freeaddrinfo(tapir_addrinfo *res);
 }
 #endif
 
+/* Name resolution: getnameinfo, gethostbyname(_ex), gethostbyaddr, getfqdn,
+ * gethostname, getservby*, getprotobyname, resolver configuration. */
+#include "api/resolver.h"
+
 #endif

@@ -61,7 +61,7 @@ def run_gai(c):
 NI = [(('127.0.0.1', 80), 0x3), (('127.0.0.1', 53), 0x13), (('198.18.0.7', 22), 0x1),
       (('198.18.0.7', 65000), 0x3), (('::1', 443, 0, 0), 0x3), (('fd00:198:18::7', 80, 0, 0), 0x3),
       (('::ffff:1.2.3.4', 80), 0x3), (('127.0.0.1', 7), 0x11), (('127.0.0.1', 99999), 0x3),
-      (('1.2.3.4.5', 80), 0x3), (('fe80::1', 80, 0, 1), 0x3), (('127.0.0.1', 80), 0x99),
+      (('1.2.3.4.5', 80), 0x3), (('fe80::1', 80, 0, 0), 0x3), (('127.0.0.1', 80), 0x99),
       (('127.0.0.1', 512), 0x11), (('127.0.0.1', 512), 0x1)]
 
 def run_gni(c):
@@ -76,9 +76,27 @@ def run_gni(c):
         return 'OSError %s' % e
     return '%s %s' % (h, p)
 
+def numeric(h):
+    for fam in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.getaddrinfo(h, None, fam, 0, 0, socket.AI_NUMERICHOST)
+            return True
+        except (OSError, UnicodeError):
+            pass
+    return False
+
+def dns_dependent(c):
+    # A name that is not numeric, without AI_NUMERICHOST, is looked up in DNS:
+    # the answer depends on the name servers, not on getaddrinfo's rules
+    # (tapir's servers here: none, so EAI_AGAIN; this machine's: NXDOMAIN).
+    h, fl = c[0], c[5]
+    return h not in (None, '', '*') and not (fl & socket.AI_NUMERICHOST) and not numeric(h)
+
 if __name__ == '__main__':
     mode = sys.argv[1] if len(sys.argv) > 1 else 'expect'
     for c in cases():
+        if dns_dependent(c):
+            continue
         key = 'gai %s|%s|%d|%d|%d|%d' % (enc(c[0]), enc(c[1]), c[2], c[3], c[4], c[5])
         print(key if mode == 'list' else key + ' => ' + run_gai(c))
     for c in NI:
