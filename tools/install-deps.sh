@@ -3,7 +3,8 @@
 # is missing.  Quiet and quick when everything is there.
 set -euo pipefail
 PKGS=(build-essential clang pkg-config libpcap-dev libssl-dev openssl libcriterion-dev
-      iproute2 iputils-ping tcpdump socat iperf3 netcat-openbsd python3 curl procps)
+      iproute2 iputils-ping tcpdump socat iperf3 netcat-openbsd python3 curl procps
+      dnsmasq-base)  # dnsmasq-base: the binary without a system service (resolver interop tests)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
