@@ -241,8 +241,11 @@ static int ask_servers(struct dns_resolver *r, const struct resolv_conf *conf, c
     char qtext[DNS_TEXT_MAX];
     dns_name_to_text(qname, qtext, sizeof qtext);
     if (conf->n_servers == 0) {
+        /* No DNS configured (tapir's default): names come from the hosts
+         * file alone, and a name not there is unknown, as on a host whose
+         * nsswitch says "hosts: files". */
         trace(r, ";; no name servers configured");
-        return TAPIR_EAI_AGAIN;
+        return TAPIR_EAI_NONAME;
     }
     unsigned start = 0;
     pthread_mutex_lock(&r->lock);
