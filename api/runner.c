@@ -36,12 +36,7 @@
 #include "drivers/tracer.h"
 #include "stack/stack.h"
 
-#if defined(__has_include)
-#if __has_include("api/error.h")
 #include "api/error.h"
-#define HAVE_API_ERROR 1
-#endif
-#endif
 
 /* Frames handled per wake-up before the lock is let go for a moment, so a
  * flood cannot starve application threads. */
@@ -66,7 +61,6 @@ struct tapir_runner {
 
 /* ---- errors ---- */
 
-#ifdef HAVE_API_ERROR
 static void set_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_error(int code, const char *fmt, ...)
 {
@@ -75,20 +69,6 @@ static void set_error(int code, const char *fmt, ...)
     tapir_set_error_v(code == EINVAL ? TAPIR_ERR_VALUE : TAPIR_ERR_ERROR, code, fmt, ap);
     va_end(ap);
 }
-#else
-/* Until api/error.h lands: a message on stderr and errno. */
-static void set_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_error(int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "tapir: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n");
-    va_end(ap);
-    errno = code;
-}
-#endif
 
 /* ---- time ---- */
 

@@ -9,93 +9,47 @@
  *   3 packets transmitted, 3 received, 0% packet loss, time 2003ms
  *   rtt min/avg/max/mdev = 0.101/0.215/0.412/0.139 ms
  *
- * It brings up its own runner from the device options (or $TAPIR_CONFIG).
- *
- * TEMPORARY: the public socket API (api/tapir.h) has not landed yet, so the
- * socket below is the stack's sock_* layer used under the runner lock, with a
- * condition variable woken by the socket's wake hook.  Once api/tapir.h is
- * on main, the four icmp_* functions become tapir_socket(AF_INET, SOCK_RAW,
- * IPPROTO_ICMP), tapir_sendto, tapir_settimeout + tapir_recvfrom, tapir_close.
+ * It brings up its own runner from the device options (or $TAPIR_CONFIG),
+ * and uses only the public API: a SOCK_RAW IPPROTO_ICMP socket (api/tapir.h)
+ * that hands back each reply with its IPv4 header, as Linux's raw sockets do.
  */
 #include <errno.h>
 #include <math.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "api/runner.h"
-#include "stack/addr.h"
-#include "stack/checksum.h"
-#include "stack/socket.h"
+#include "api/tapir.h"
 
-/* ---- the socket (see TEMPORARY above) ---- */
-
-struct icmp_sock {
-    tapir_runner *r;
-    struct sock *s;
-    pthread_cond_t cv;
-};
-
-static void icmp_wake(struct sock *s, void *ctx)
+/* The Internet checksum (RFC 1071) of an ICMP message: ours to fill, as on
+ * Linux's raw sockets. */
+static uint16_t icmp_checksum(const uint8_t *p, size_t n)
 {
-    (void)s;
-    pthread_cond_broadcast(&((struct icmp_sock *)ctx)->cv);
+    uint32_t sum = 0;
+    for (size_t i = 0; i + 1 < n; i += 2)
+        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+    if (n & 1)
+        sum += (uint32_t)p[n - 1] << 8;
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
 }
 
-static int icmp_open(struct icmp_sock *k, tapir_runner *r)
+/* Waits until `until` (µs, tapir_now_us clock) for a datagram: its length,
+ * 0 if none came, -1 on an error. */
+static ssize_t recv_until(int s, void *buf, size_t len, uint64_t until)
 {
-    k->r = r;
-    tapir_runner_cond_init(&k->cv);
-    struct stack *st = tapir_runner_lock(r);
-    int rc = sock_create(st, TP_AF_INET, SOCK_RAW, IPPROTO_ICMP, &k->s);
-    if (rc == 0)
-        sock_set_wake(k->s, icmp_wake, k);
-    tapir_runner_unlock(r);
-    return rc;
-}
-
-static int icmp_sendto(struct icmp_sock *k, const void *buf, size_t len, uint32_t dst)
-{
-    struct endpoint to = {.addr = ip4(dst)};
-    tapir_runner_lock(k->r);
-    ssize_t n = sock_send(k->s, buf, len, 0, &to);
-    tapir_runner_unlock(k->r);
-    return n < 0 ? (int)n : 0;
-}
-
-/* Waits until `until` (µs, tapir_now_us clock) for a datagram; 0 if none. */
-static ssize_t icmp_recv(struct icmp_sock *k, void *buf, size_t len, uint64_t until)
-{
-    tapir_runner_lock(k->r);
-    ssize_t n;
-    for (;;) {
-        n = sock_recv(k->s, buf, len, 0, NULL, NULL);
-        if (n != -EAGAIN)
-            break;
-        uint64_t now = tapir_now_us();
-        if (now >= until) {
-            n = 0;
-            break;
-        }
-        tapir_runner_wait(k->r, &k->cv, until);
-    }
-    tapir_runner_unlock(k->r);
+    uint64_t now = tapir_now_us();
+    double secs = until > now ? (double)(until - now) / 1e6 : 0.0;
+    if (tapir_settimeout(s, secs) < 0)
+        return -1;
+    ssize_t n = tapir_recv(s, buf, len, 0);
+    if (n < 0 && (tapir_last_error()->kind == TAPIR_ERR_TIMEOUT || tapir_errno() == EAGAIN))
+        return 0;
     return n;
-}
-
-static void icmp_close(struct icmp_sock *k)
-{
-    tapir_runner_lock(k->r);
-    sock_close(k->s);
-    tapir_runner_unlock(k->r);
-    pthread_cond_destroy(&k->cv);
 }
 
 /* ---- ping ---- */
@@ -181,12 +135,12 @@ int main(int argc, char **argv)
             dest = a;
         }
     }
-    struct ipaddr dst;
     if (!dest) {
         usage(stderr);
         return 2;
     }
-    if (ipaddr_parse(dest, &dst) < 0 || dst.family != TP_AF_INET) {
+    uint8_t dst4[4];
+    if (tapir_inet_pton(TAPIR_AF_INET, dest, dst4) != 4) {
         fprintf(stderr, "tapir-ping: %s: Name or service not known\n", dest);
         return 2;
     }
@@ -205,19 +159,20 @@ int main(int argc, char **argv)
 
     tapir_runner *r = tapir_runner_start(config);
     if (!r) {
-        fprintf(stderr, "tapir-ping: cannot start a stack on '%s'\n", config);
+        fprintf(stderr, "tapir-ping: cannot start a stack on '%s': %s\n", config, tapir_strerror());
         return 2;
     }
-    struct icmp_sock sk;
-    int rc = icmp_open(&sk, r);
-    if (rc < 0) {
-        fprintf(stderr, "tapir-ping: raw ICMP socket: %s\n", strerror(-rc));
+    int sk = tapir_socket_on(r, TAPIR_AF_INET, TAPIR_SOCK_RAW, TAPIR_IPPROTO_ICMP);
+    if (sk < 0) {
+        fprintf(stderr, "tapir-ping: socket: %s\n", tapir_strerror());
         tapir_runner_stop(r);
         return 2;
     }
 
-    char dstr[IPADDR_STRLEN];
-    ipaddr_str(&dst, dstr);
+    char dstr[TAPIR_INET_ADDRSTRLEN];
+    tapir_inet_ntop(TAPIR_AF_INET, dst4, 4, dstr, sizeof dstr);
+    tapir_addr to;
+    tapir_addr_set(&to, dstr, 0);
     printf("PING %s (%s) %ld(%ld) bytes of data.\n", dest, dstr, size, size + 28);
     fflush(stdout);
 
@@ -256,14 +211,13 @@ int main(int argc, char **argv)
             req[7] = (uint8_t)seq;
             for (int b = 0; b < 8 && 8 + b < (int)len; b++) /* send time, as iputils carries it */
                 req[8 + b] = (uint8_t)(now >> (8 * (7 - b)));
-            uint16_t c = csum_finish(csum_add(0, req, len));
+            uint16_t c = icmp_checksum(req, len);
             req[2] = (uint8_t)(c >> 8);
             req[3] = (uint8_t)c;
             sent_at[seq] = now;
             seen[seq] = 0;
-            rc = icmp_sendto(&sk, req, len, dst.v4);
-            if (rc < 0 && !quiet)
-                printf("tapir-ping: sendmsg: %s\n", strerror(-rc));
+            if (tapir_sendto(sk, req, len, 0, &to) < 0 && !quiet)
+                printf("tapir-ping: sendmsg: %s\n", tapir_strerror());
             transmitted++;
             last_send = now;
             next_send = now + (uint64_t)(interval * 1e6);
@@ -276,8 +230,12 @@ int main(int argc, char **argv)
             until = end_by;
         if (until > now + 100000)
             until = now + 100000;
-        ssize_t n = icmp_recv(&sk, rep, 65536, until);
-        if (n <= 0)
+        ssize_t n = recv_until(sk, rep, 65536, until);
+        if (n < 0) {
+            fprintf(stderr, "tapir-ping: recv: %s\n", tapir_strerror());
+            break;
+        }
+        if (n == 0)
             continue;
         uint64_t t = tapir_now_us();
         /* A raw socket hands us the IPv4 header too. */
@@ -286,10 +244,8 @@ int main(int argc, char **argv)
             continue;
         const uint8_t *ic = rep + ihl;
         size_t iclen = (size_t)n - ihl;
-        char from[IPADDR_STRLEN];
-        struct ipaddr src = ip4((uint32_t)rep[12] << 24 | (uint32_t)rep[13] << 16 |
-                                (uint32_t)rep[14] << 8 | rep[15]);
-        ipaddr_str(&src, from);
+        char from[TAPIR_INET_ADDRSTRLEN];
+        tapir_inet_ntop(TAPIR_AF_INET, rep + 12, 4, from, sizeof from);
         if (ic[0] == 0 && ic[1] == 0) {
             uint16_t rid = (uint16_t)(ic[4] << 8 | ic[5]), seq = (uint16_t)(ic[6] << 8 | ic[7]);
             if (rid != id || !sent_at[seq])
@@ -346,7 +302,7 @@ int main(int argc, char **argv)
     }
     fflush(stdout);
 
-    icmp_close(&sk);
+    tapir_close(sk);
     tapir_runner_stop(r);
     free(req);
     free(rep);

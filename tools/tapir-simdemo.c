@@ -5,97 +5,72 @@
  *
  *   tapir-simdemo [--capture FILE] [-c COUNT]
  *
- * TEMPORARY (like tapir-ping): echo requests go through the stack's sock_*
- * layer under the runner lock until api/tapir.h lands.
+ * Built on the public API: runners (api/runner.h) on memlink ports, and raw
+ * ICMP sockets (api/tapir.h) on each.
  */
-#include <errno.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
-#include "api/runner.h"
+#include "api/tapir.h"
 #include "drivers/memlink.h"
-#include "stack/addr.h"
-#include "stack/checksum.h"
 #include "stack/counters.h"
-#include "stack/socket.h"
 
-struct pinger {
-    tapir_runner *r;
-    struct sock *s;
-    pthread_cond_t cv;
-};
-
-static void wake(struct sock *s, void *ctx)
+static uint16_t icmp_checksum(const uint8_t *p, size_t n)
 {
-    (void)s;
-    pthread_cond_broadcast(&((struct pinger *)ctx)->cv);
+    uint32_t sum = 0;
+    for (size_t i = 0; i + 1 < n; i += 2)
+        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
 }
 
-static int ping(tapir_runner *r, const char *name, uint32_t dst, int count)
+/* `count` echo requests from r to dst, one every 200 ms, 1 s to answer each. */
+static int ping(tapir_runner *r, const char *name, const char *dst, int count)
 {
-    struct pinger p = {.r = r};
-    tapir_runner_cond_init(&p.cv);
-    struct stack *st = tapir_runner_lock(r);
-    int rc = sock_create(st, TP_AF_INET, SOCK_RAW, IPPROTO_ICMP, &p.s);
-    if (rc == 0)
-        sock_set_wake(p.s, wake, &p);
-    tapir_runner_unlock(r);
-    if (rc < 0) {
-        fprintf(stderr, "raw socket: %s\n", strerror(-rc));
+    int s = tapir_socket_on(r, TAPIR_AF_INET, TAPIR_SOCK_RAW, TAPIR_IPPROTO_ICMP);
+    if (s < 0) {
+        fprintf(stderr, "%s: socket: %s\n", name, tapir_strerror());
         return 0;
     }
-    char ds[IPADDR_STRLEN];
-    struct ipaddr d = ip4(dst);
-    ipaddr_str(&d, ds);
-    printf("%s: PING %s 56(84) bytes of data.\n", name, ds);
+    tapir_settimeout(s, 1.0);
+    printf("%s: PING %s 56(84) bytes of data.\n", name, dst);
     int got = 0;
     for (int seq = 1; seq <= count; seq++) {
         uint8_t m[64] = {8, 0, 0, 0, 0x12, 0x34, 0, (uint8_t)seq};
         for (int i = 8; i < 64; i++)
             m[i] = (uint8_t)i;
-        uint16_t c = csum_finish(csum_add(0, m, sizeof m));
+        uint16_t c = icmp_checksum(m, sizeof m);
         m[2] = (uint8_t)(c >> 8);
         m[3] = (uint8_t)c;
-        struct endpoint to = {.addr = d};
-        uint64_t t0 = tapir_now_us(), until = t0 + 1000000;
-        tapir_runner_lock(r);
-        sock_send(p.s, m, sizeof m, 0, &to);
-        uint8_t buf[2048];
+        uint64_t t0 = tapir_now_us();
+        if (tapir_sendto(s, m, sizeof m, 0, TAPIR_ADDR(dst, 0)) < 0)
+            fprintf(stderr, "%s: sendto: %s\n", name, tapir_strerror());
         for (;;) {
-            ssize_t n = sock_recv(p.s, buf, sizeof buf, 0, NULL, NULL);
-            if (n > 0) {
-                size_t ihl = (size_t)(buf[0] & 15) * 4;
-                const uint8_t *ic = buf + ihl;
-                if ((size_t)n >= ihl + 8 && ic[0] == 0 && ic[7] == seq && ic[4] == 0x12) {
-                    printf("%s: %zu bytes from %s: icmp_seq=%d ttl=%u time=%.3f ms\n", name,
-                           (size_t)n - ihl, ds, seq, buf[8], (double)(tapir_now_us() - t0) / 1000.0);
-                    got++;
-                    break;
-                }
-                continue;
-            }
-            if (tapir_now_us() >= until) {
-                printf("%s: no reply for icmp_seq=%d\n", name, seq);
+            uint8_t buf[2048];
+            ssize_t n = tapir_recv(s, buf, sizeof buf, 0);
+            if (n < 0) {
+                printf("%s: no reply for icmp_seq=%d (%s)\n", name, seq, tapir_strerror());
                 break;
             }
-            tapir_runner_wait(r, &p.cv, until);
+            size_t ihl = (size_t)(buf[0] & 15) * 4; /* raw sockets give the IPv4 header */
+            const uint8_t *ic = buf + ihl;
+            if ((size_t)n >= ihl + 8 && ic[0] == 0 && ic[4] == 0x12 && ic[7] == seq) {
+                printf("%s: %zu bytes from %s: icmp_seq=%d ttl=%u time=%.3f ms\n", name,
+                       (size_t)n - ihl, dst, seq, buf[8], (double)(tapir_now_us() - t0) / 1000.0);
+                got++;
+                break;
+            }
         }
-        tapir_runner_unlock(r);
         fflush(stdout);
         struct timespec pause = {0, 200 * 1000 * 1000};
         nanosleep(&pause, NULL);
     }
     printf("%s: %d packets transmitted, %d received, %d%% packet loss\n\n", name, count, got,
            count ? 100 * (count - got) / count : 0);
-    tapir_runner_lock(r);
-    sock_close(p.s);
-    tapir_runner_unlock(r);
-    pthread_cond_destroy(&p.cv);
+    tapir_close(s);
     return got;
 }
 
@@ -136,15 +111,15 @@ int main(int argc, char **argv)
     tapir_runner *a = tapir_runner_start_on(pa, cfg);
     tapir_runner *b = tapir_runner_start_on(pb, "addr=198.18.0.2/24 seed=2");
     if (!a || !b) {
-        fprintf(stderr, "tapir-simdemo: cannot start the stacks\n");
+        fprintf(stderr, "tapir-simdemo: cannot start the stacks: %s\n", tapir_strerror());
         return 1;
     }
     printf("Two tapir stacks on a simulated wire (memlink, 1 ms one way):\n"
            "  A = 198.18.0.1 (its frames are traced below, lines with tx/rx)\n"
            "  B = 198.18.0.2\n\n");
     fflush(stdout);
-    int ok = ping(a, "A", IP4(198, 18, 0, 2), count);
-    ok += ping(b, "B", IP4(198, 18, 0, 1), count);
+    int ok = ping(a, "A", "198.18.0.2", count);
+    ok += ping(b, "B", "198.18.0.1", count);
     counters(a, "A");
     counters(b, "B");
     tapir_runner_stop(a);

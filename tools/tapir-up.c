@@ -11,8 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "api/runner.h"
-#include "stack/addr.h"
+#include "api/tapir.h"
 #include "stack/counters.h"
 
 static void usage(FILE *f)
@@ -57,14 +56,14 @@ int main(int argc, char **argv)
 
     tapir_runner *r = tapir_runner_start(config);
     if (!r) {
-        fprintf(stderr, "tapir-up: cannot start on '%s'\n", config);
+        fprintf(stderr, "tapir-up: cannot start on '%s': %s\n", config, tapir_strerror());
         free(config);
         return 1;
     }
     uint8_t mac[6];
-    char m[MAC_STRLEN];
     tapir_runner_mac(r, mac);
-    printf("tapir-up: up (%s), MAC %s; Ctrl-C to stop\n", config, mac_str(mac, m));
+    printf("tapir-up: up (%s), MAC %02x:%02x:%02x:%02x:%02x:%02x; Ctrl-C to stop\n", config, mac[0],
+           mac[1], mac[2], mac[3], mac[4], mac[5]);
     fflush(stdout);
 
     if (seconds > 0) {

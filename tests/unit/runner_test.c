@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "api/error.h"
 #include "api/runner.h"
 #include "drivers/memlink.h"
 #include "stack/checksum.h"
@@ -143,8 +144,14 @@ Test(runner, bad_config_closes_the_device)
     tapir_memlink_release(m);
     /* The runner owns the device even on failure (ASan sees a leak otherwise). */
     cr_assert_null(tapir_runner_start_on(p, "addr=198.18.0.1/24 colour=blue"));
+    cr_assert_eq(tapir_last_error()->kind, TAPIR_ERR_VALUE);
+    cr_assert_not_null(strstr(tapir_last_error()->message, "unknown option 'colour'"), "%s",
+                       tapir_last_error()->message);
     cr_assert_null(tapir_runner_start("addr=198.18.0.1/24"), "no device given");
+    cr_assert_not_null(strstr(tapir_strerror(), "no device"), "%s", tapir_strerror());
     cr_assert_null(tapir_runner_start("tap=a pcap=b"));
+    cr_assert_null(tapir_runner_start("pcap=tapirnoif0 addr=198.18.0.1/24"));
+    cr_assert_eq(tapir_last_error()->kind, TAPIR_ERR_ERROR);
 }
 
 Test(runner, mac_from_config_or_device)
