@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "stack/arp.h"
+#include "stack/checksum.h"
 #include "stack/icmp4.h"
 #include "stack/stack.h"
 #include "stack/wire/eth.h"
@@ -323,6 +324,10 @@ static int fragment(struct stack *st, const struct path *path, struct pkt *p, st
     size_t payload = p->len;
     size_t per = ((path->mtu - IPV4_HDR_LEN) / 8) * 8;
     int err = 0;
+    if (per == 0) { /* cannot happen: MTUs are >= 68 */
+        pkt_free(p);
+        return -EMSGSIZE;
+    }
     for (size_t off = 0; off < payload; off += per) {
         size_t n = payload - off < per ? payload - off : per;
         struct pkt *f = pkt_alloc(n);
@@ -344,6 +349,38 @@ static int fragment(struct stack *st, const struct path *path, struct pkt *p, st
     }
     pkt_free(p);
     return err;
+}
+
+int ip4_output_hdrincl(struct stack *st, struct pkt *p, int ifindex)
+{
+    uint8_t *b = p->data;
+    size_t hl = p->len >= IPV4_HDR_LEN ? (size_t)(b[0] & 0x0f) * 4 : 0;
+    if (p->len < IPV4_HDR_LEN || b[0] >> 4 != 4 || hl < IPV4_HDR_LEN || hl > p->len ||
+        p->len > IPV4_MAX_LEN) {
+        pkt_free(p);
+        return -EINVAL;
+    }
+    uint32_t dst = get32(b + 16);
+    struct path path;
+    int err = find_path(st, dst, ifindex, &path);
+    if (err) {
+        st->ctr.ip_tx_no_route++;
+        pkt_free(p);
+        return err;
+    }
+    if (p->len > path.mtu) {
+        st->ctr.ip_frag_df_drops++;
+        pkt_free(p);
+        return -EMSGSIZE;
+    }
+    put16(b + 2, (uint16_t)p->len);
+    if (get32(b + 12) == 0)
+        put32(b + 12, path.src);
+    if (get16(b + 4) == 0)
+        put16(b + 4, st->ip4->next_id++);
+    put16(b + 10, 0);
+    put16(b + 10, csum_finish(csum_add(0, b, hl)));
+    return link_send(st, &path, p);
 }
 
 int ip4_output(struct stack *st, struct pkt *p, const struct ip_tx *tx)

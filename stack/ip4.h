@@ -19,6 +19,11 @@ void ip4_destroy(struct stack *st);
  * layer destination was broadcast/multicast. */
 void ip4_input(struct stack *st, int ifindex, const uint8_t *pkt, size_t len, bool link_bcast);
 int ip4_output(struct stack *st, struct pkt *p, const struct ip_tx *tx);
+/* IP_HDRINCL output for raw sockets: p holds a whole IPv4 packet written by
+ * the caller.  As Linux (raw(7)): total length and header checksum are always
+ * filled in, source address and ID when zero; never fragmented (-EMSGSIZE).
+ * Takes ownership. 0 or -errno. */
+int ip4_output_hdrincl(struct stack *st, struct pkt *p, int ifindex);
 uint32_t ip4_path_mtu(struct stack *st, uint32_t dst);
 bool ip4_select_source(struct stack *st, uint32_t dst, uint32_t *src);
 /* ICMP "fragmentation needed" said the path to dst has this MTU. */

@@ -6,7 +6,12 @@
  * - send takes the protocol's header and data; the stack adds the IPv4
  *   header.  The caller fills the ICMP checksum, as Linux requires.
  * IPv6 raw sockets receive the payload only (no IPv6 header), as Linux; their
- * output goes through ip6_output.  IP_HDRINCL is not supported.
+ * output goes through ip6_output.
+ * - IP_HDRINCL (implied by IPPROTO_RAW, whose sockets only send): the caller
+ *   writes the IPv4 header too; the stack fills the total length and header
+ *   checksum, and the source and ID when they are zero (raw(7)).
+ * - ICMP_FILTER (SOL_RAW) on an ICMP socket: a bit mask of ICMP types the
+ *   socket does not want (bit t set: type t filtered out).
  * This is what tapir-ping stands on.
  */
 #include <errno.h>
@@ -21,6 +26,8 @@
 #include "stack/stack.h"
 #include "stack/udp.h"
 
+#define ICMP_FILTER_OPT 1 /* <linux/icmp.h> ICMP_FILTER, level SOL_RAW */
+
 struct raw_sock {
     struct sock s;
     struct raw_sock *prev, *next;  /* in the list of its protocol */
@@ -28,6 +35,8 @@ struct raw_sock {
     struct ipaddr peer;
     bool connected;
     bool shut_rd, shut_wr;
+    bool hdrincl;
+    uint32_t icmp_filter;          /* ICMP_FILTER: bit t set = drop type t */
     struct dgram_queue rq;
 };
 
@@ -73,6 +82,9 @@ bool raw_input(struct stack *st, const struct ip_rx *rx)
             continue;
         took = true;
         if (r->shut_rd)
+            continue;
+        if (rx->proto == IPPROTO_NUM_ICMP && rx->src.family == TP_AF_INET && r->icmp_filter &&
+            rx->l4_len > 0 && rx->l4[0] < 32 && (r->icmp_filter & (1u << rx->l4[0])))
             continue;
         struct endpoint from = {.addr = rx->src};
         size_t limit = r->s.rcvbuf ? r->s.rcvbuf : RAW_RCVQ_MAX_BYTES;
@@ -135,7 +147,7 @@ static ssize_t raw_send(struct sock *s, const void *buf, size_t len, int flags,
         dst = r->peer;
     else
         return -EDESTADDRREQ;
-    size_t max = dst.family == TP_AF_INET ? 65535 - 20 : 65535;
+    size_t max = dst.family == TP_AF_INET && !r->hdrincl ? 65535 - 20 : 65535;
     if (len > max)
         return -EMSGSIZE;
     if (dst.family == TP_AF_INET && ip4_is_broadcast(s->st, dst.v4) && !s->broadcast)
@@ -145,6 +157,11 @@ static ssize_t raw_send(struct sock *s, const void *buf, size_t len, int flags,
         return -ENOBUFS;
     if (len)
         memcpy(pkt_put(p, len), buf, len);
+    if (r->hdrincl && dst.family == TP_AF_INET) {
+        /* Linux routes by the header's destination, which `to` usually repeats. */
+        int e = ip4_output_hdrincl(s->st, p, s->bound_ifindex);
+        return e ? e : (ssize_t)len;
+    }
     struct ip_tx tx = {
         .dst = dst,
         .proto = (uint8_t)s->protocol,
@@ -227,6 +244,53 @@ static int raw_getname(struct sock *s, struct endpoint *out, bool peer)
     return 0;
 }
 
+static int raw_setsockopt(struct sock *s, int level, int name, const void *val, size_t len)
+{
+    struct raw_sock *r = (struct raw_sock *)s;
+    if (level == SOL_RAW && name == ICMP_FILTER_OPT) {
+        if (s->family != TP_AF_INET || s->protocol != IPPROTO_ICMP)
+            return -EOPNOTSUPP;
+        if (len < sizeof(uint32_t))
+            return -EINVAL;
+        memcpy(&r->icmp_filter, val, sizeof(uint32_t));
+        return 0;
+    }
+    if (level == IPPROTO_IP && name == IP_HDRINCL && s->family == TP_AF_INET) {
+        int v;
+        if (len < sizeof v)
+            return -EINVAL;
+        memcpy(&v, val, sizeof v);
+        if (s->protocol == IPPROTO_RAW)
+            return 0; /* always on */
+        r->hdrincl = v != 0;
+        return 0;
+    }
+    return sock_setsockopt_common(s, level, name, val, len);
+}
+
+static int raw_getsockopt(struct sock *s, int level, int name, void *val, size_t *len)
+{
+    struct raw_sock *r = (struct raw_sock *)s;
+    if (level == SOL_RAW && name == ICMP_FILTER_OPT) {
+        if (s->family != TP_AF_INET || s->protocol != IPPROTO_ICMP)
+            return -EOPNOTSUPP;
+        if (*len < sizeof(uint32_t))
+            return -EINVAL;
+        memcpy(val, &r->icmp_filter, sizeof(uint32_t));
+        *len = sizeof(uint32_t);
+        return 0;
+    }
+    if (level == IPPROTO_IP && name == IP_HDRINCL && s->family == TP_AF_INET) {
+        int v = r->hdrincl;
+        if (*len < sizeof v)
+            return -EINVAL;
+        memcpy(val, &v, sizeof v);
+        *len = sizeof v;
+        return 0;
+    }
+    return sock_getsockopt_common(s, level, name, val, len);
+}
+
 static const struct sock_proto raw_proto = {
     .name = "raw",
     .bind = raw_bind,
@@ -237,6 +301,8 @@ static const struct sock_proto raw_proto = {
     .close = raw_close,
     .poll = raw_poll,
     .getname = raw_getname,
+    .setsockopt = raw_setsockopt,
+    .getsockopt = raw_getsockopt,
 };
 
 int raw_sock_create(struct stack *st, int family, int protocol, struct sock **out)
@@ -246,8 +312,6 @@ int raw_sock_create(struct stack *st, int family, int protocol, struct sock **ou
         return -EAFNOSUPPORT;
     if (protocol <= 0 || protocol > 255)
         return -EPROTONOSUPPORT;
-    if (protocol == IPPROTO_RAW)
-        return -EPROTONOSUPPORT; /* IPPROTO_RAW implies IP_HDRINCL: not supported */
     if (st->raw->count >= TAPIR_MAX_SOCKETS)
         return -ENFILE;
     struct raw_sock *r = calloc(1, sizeof *r);
@@ -258,6 +322,7 @@ int raw_sock_create(struct stack *st, int family, int protocol, struct sock **ou
     r->s.sndbuf = RAW_RCVQ_MAX_BYTES;
     r->local.family = (uint8_t)family;
     r->peer.family = (uint8_t)family;
+    r->hdrincl = family == TP_AF_INET && protocol == IPPROTO_RAW;
     r->next = st->raw->by_proto[protocol];
     if (r->next)
         r->next->prev = r;
