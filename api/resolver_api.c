@@ -361,7 +361,8 @@ static uint64_t deadline_from(double timeout)
         return UINT64_MAX;
     if (timeout > 1e7)
         timeout = 1e7;
-    return tapir_now_us() + (uint64_t)(timeout * 1e6);
+    struct dns_resolver *r = resolver_global(); /* its clock: the transport's */
+    return r->tr.now_us(r->tr.ctx) + (uint64_t)(timeout * 1e6);
 }
 
 /* DNS for one family.  Returns the count added, or a negative EAI code. */

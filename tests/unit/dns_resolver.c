@@ -107,6 +107,15 @@ static size_t zone_answer(const uint8_t *q, size_t qlen, uint8_t *out, size_t ca
     } else if (!strcasecmp(name, "7.0.18.198.in-addr.arpa") && qtype == DNS_T_PTR) {
         dns_w_rr_name(&wr, name, DNS_T_PTR, 300, "www.example.test");
         an++;
+    } else if (!strcasecmp(name, "v4only.test")) {
+        uint8_t a[4] = {198, 18, 0, 8};
+        if (qtype == DNS_T_A) {
+            dns_w_rr(&wr, name, DNS_T_A, 300, a, 4);
+            an++;
+        } else {
+            dns_w_rr_soa(&wr, "test", 600, 30);
+            ns++;
+        }
     } else if (!strcasecmp(name, "nosoa.test")) {
         rcode = DNS_R_NXDOMAIN;
     } else {
@@ -519,4 +528,167 @@ Test(dns_resolver, services_builtin_and_file)
     cr_assert_str_eq(name, "foo");
     services_set_paths(NULL, NULL);
     unlink(path);
+}
+
+/* ---- Python's functions over the global resolver on the fake network ---- */
+
+static char hosts_path[64];
+
+static void netdb_setup(void)
+{
+    memset(&F, 0, sizeof F);
+    F.now = 1000000000;
+    F.many = 40;
+    struct dns_transport tr = {fake_udp, fake_tcp, fake_now, fake_random16, NULL};
+    resolver_set_transport(&tr);
+    tapir_resolver_configure("nameserver 198.18.0.1\nnameserver 198.18.0.2\noptions timeout:1 attempts:1\n");
+    snprintf(hosts_path, sizeof hosts_path, "/tmp/tapir-hosts-XXXXXX");
+    int fd = mkstemp(hosts_path);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "127.0.0.1 localhost\n198.18.0.50 hostsname.test hn\n");
+    fclose(f);
+    tapir_resolver_set_hosts_file(hosts_path);
+}
+
+static void netdb_teardown(void)
+{
+    unlink(hosts_path);
+}
+
+TestSuite(dns_netdb, .init = netdb_setup, .fini = netdb_teardown);
+
+static bool has_addr(const tapir_addrinfo *ai, int n, const char *host)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(ai[i].addr.host, host))
+            return true;
+    return false;
+}
+
+Test(dns_netdb, getaddrinfo_names)
+{
+    tapir_addrinfo *ai;
+    int n = tapir_getaddrinfo("alias.example.test", "80", 0, TAPIR_SOCK_STREAM, 0, TAPIR_AI_CANONNAME, &ai);
+    cr_assert_eq(n, 2, "%s", tapir_strerror());
+    cr_assert(has_addr(ai, n, "198.18.0.7") && has_addr(ai, n, "fd00:198:18::7"));
+    cr_assert_str_eq(ai[0].canonname, "www.example.test");
+    cr_assert_str_eq(ai[1].canonname, "", "only the first result has the canonical name");
+    cr_assert_eq(ai[0].addr.port, 80);
+    tapir_freeaddrinfo(ai);
+
+    n = tapir_getaddrinfo("v4only.test", NULL, TAPIR_AF_INET6, 0, 0, 0, &ai);
+    cr_assert_eq(n, -1);
+    cr_assert_str_eq(tapir_strerror(), "[Errno -5] No address associated with hostname");
+    n = tapir_getaddrinfo("v4only.test", NULL, TAPIR_AF_INET6, TAPIR_SOCK_DGRAM, 0, TAPIR_AI_V4MAPPED, &ai);
+    cr_assert_eq(n, 1);
+    cr_assert_str_eq(ai[0].addr.host, "::ffff:198.18.0.8");
+    tapir_freeaddrinfo(ai);
+
+    cr_assert_eq(tapir_getaddrinfo("nope.test", "80", 0, 0, 0, 0, &ai), -1);
+    cr_assert_eq(tapir_last_error()->kind, TAPIR_ERR_GAIERROR);
+    cr_assert_str_eq(tapir_strerror(), "[Errno -2] Name or service not known");
+    cr_assert_eq(tapir_getaddrinfo("a..b", "80", 0, 0, 0, 0, &ai), -1);
+    cr_assert_eq(tapir_last_error()->kind, TAPIR_ERR_VALUE, "Python's UnicodeError from the idna codec");
+    cr_assert_eq(tapir_getaddrinfo("www.example.test", "80", 0, 0, 0, TAPIR_AI_NUMERICHOST, &ai), -1);
+    cr_assert_eq(tapir_errno(), TAPIR_EAI_NONAME);
+}
+
+Test(dns_netdb, hosts_file_first)
+{
+    tapir_addrinfo *ai;
+    int n = tapir_getaddrinfo("HN", "22", TAPIR_AF_INET, TAPIR_SOCK_STREAM, 0, TAPIR_AI_CANONNAME, &ai);
+    cr_assert_eq(n, 1);
+    cr_assert_str_eq(ai[0].addr.host, "198.18.0.50");
+    cr_assert_str_eq(ai[0].canonname, "hostsname.test");
+    tapir_freeaddrinfo(ai);
+    cr_assert_eq(F.udp_queries[0] + F.udp_queries[1], 0, "no DNS for a name in the hosts file");
+    tapir_hostent *h = tapir_gethostbyname_ex("hostsname.test");
+    cr_assert_not_null(h);
+    cr_assert_str_eq(h->name, "hostsname.test");
+    cr_assert_eq(h->n_aliases, 1);
+    cr_assert_str_eq(h->aliases[0], "hn");
+    cr_assert_eq(h->n_addrs, 1);
+    tapir_freehostent(h);
+    char fq[256];
+    tapir_getfqdn("hn", fq, sizeof fq);
+    cr_assert_str_eq(fq, "hostsname.test");
+}
+
+Test(dns_netdb, timeouts_give_eai_again)
+{
+    F.b[0] = B_SILENT;
+    F.b[1] = B_SILENT;
+    tapir_addrinfo *ai;
+    uint64_t t0 = F.now;
+    cr_assert_eq(tapir_getaddrinfo_timeout("www.example.test", "80", TAPIR_AF_INET, 0, 0, 0, 1.5, &ai), -1);
+    cr_assert_str_eq(tapir_strerror(), "[Errno -3] Temporary failure in name resolution");
+    cr_assert_leq(F.now - t0, 1500000, "the call's own timeout bounds it");
+}
+
+Test(dns_netdb, gethostbyname_family)
+{
+    char ip[64];
+    cr_assert_eq(tapir_gethostbyname("www.example.test", ip, sizeof ip), 0);
+    cr_assert_str_eq(ip, "198.18.0.7");
+    cr_assert_eq(tapir_gethostbyname("", ip, sizeof ip), 0);
+    cr_assert_str_eq(ip, "0.0.0.0");
+    cr_assert_eq(tapir_gethostbyname("<broadcast>", ip, sizeof ip), 0);
+    cr_assert_str_eq(ip, "255.255.255.255");
+    tapir_hostent *h = tapir_gethostbyname_ex("alias.example.test");
+    cr_assert_not_null(h);
+    cr_assert_str_eq(h->name, "www.example.test");
+    cr_assert_eq(h->n_aliases, 2);
+    cr_assert_str_eq(h->aliases[0], "alias.example.test");
+    cr_assert_str_eq(h->addrs[0], "198.18.0.7");
+    tapir_freehostent(h);
+    cr_assert_null(tapir_gethostbyname_ex("nope.test"));
+    cr_assert_eq(tapir_last_error()->kind, TAPIR_ERR_GAIERROR, "the address lookup fails first, as in CPython");
+    h = tapir_gethostbyaddr("198.18.0.7");
+    cr_assert_not_null(h);
+    cr_assert_str_eq(h->name, "www.example.test");
+    cr_assert_str_eq(h->addrs[0], "198.18.0.7");
+    tapir_freehostent(h);
+    cr_assert_null(tapir_gethostbyaddr("198.18.0.200"));
+    cr_assert_eq(tapir_last_error()->kind, TAPIR_ERR_HERROR);
+    cr_assert_str_eq(tapir_strerror(), "[Errno 1] Unknown host");
+}
+
+Test(dns_netdb, getnameinfo_names)
+{
+    char host[TAPIR_NI_MAXHOST], serv[TAPIR_NI_MAXSERV];
+    cr_assert_eq(tapir_getnameinfo(TAPIR_ADDR("198.18.0.7", 80), 0, host, sizeof host, serv, sizeof serv), 0);
+    cr_assert_str_eq(host, "www.example.test");
+    cr_assert_str_eq(serv, "http");
+    tapir_sethostname("me.example.test");
+    cr_assert_eq(tapir_getnameinfo(TAPIR_ADDR("198.18.0.7", 53), TAPIR_NI_NOFQDN | TAPIR_NI_DGRAM, host,
+                                   sizeof host, serv, sizeof serv), 0);
+    cr_assert_str_eq(host, "www");
+    cr_assert_str_eq(serv, "domain");
+    cr_assert_eq(tapir_getnameinfo(TAPIR_ADDR("198.18.0.200", 80), 0, host, sizeof host, serv, sizeof serv), 0);
+    cr_assert_str_eq(host, "198.18.0.200", "no name: the number");
+    cr_assert_eq(tapir_getnameinfo(TAPIR_ADDR("198.18.0.200", 80), TAPIR_NI_NAMEREQD, host, sizeof host, serv,
+                                   sizeof serv), -1);
+    cr_assert_eq(tapir_errno(), TAPIR_EAI_NONAME);
+}
+
+Test(dns_netdb, services_errors_like_python)
+{
+    cr_assert_eq(tapir_getservbyname("domain", "udp"), 53);
+    cr_assert_eq(tapir_getservbyname("nope", NULL), -1);
+    cr_assert_str_eq(tapir_strerror(), "service/proto not found");
+    char name[32];
+    cr_assert_eq(tapir_getservbyport(99999, NULL, name, sizeof name), -1);
+    cr_assert_eq(tapir_last_error()->kind, TAPIR_ERR_OVERFLOW);
+    cr_assert_str_eq(tapir_strerror(), "getservbyport: port must be 0-65535.");
+    cr_assert_eq(tapir_getprotobyname("tcp"), 6);
+    cr_assert_eq(tapir_getprotobyname("nope"), -1);
+    cr_assert_str_eq(tapir_strerror(), "protocol not found");
+}
+
+Test(dns_netdb, socket_hook)
+{
+    struct ipaddr out[8];
+    cr_assert_eq(tapir_resolver_hook("www.example.test", TAPIR_AF_INET, out, 8), 1);
+    cr_assert_eq(out[0].v4, IP4(198, 18, 0, 7));
+    cr_assert_eq(tapir_resolver_hook("nope.test", TAPIR_AF_INET, out, 8), TAPIR_EAI_NONAME);
 }
