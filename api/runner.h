@@ -33,6 +33,8 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "stack/counters.h"   /* struct tapir_counters: part of this API */
+
 struct stack;
 struct tapir_device;
 struct tapir_counters;

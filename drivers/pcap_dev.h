@@ -8,6 +8,12 @@
  * known (set_mac, done by the runner) a BPF filter keeps only frames for that
  * MAC, broadcast, multicast and ARP; before that every incoming frame passes.
  * Only incoming frames are captured (not our own injections).
+ *
+ * On a veth (or any virtual interface) whose peer is the local kernel, turn
+ * transmit checksum offload off on the kernel's end (`ethtool -K DEV tx off`):
+ * otherwise its UDP/TCP frames arrive with checksums left partial for a NIC
+ * to finish, and the stack rightly drops them.  Frames off a real wire are
+ * complete.
  */
 #ifndef TAPIR_DRIVERS_PCAP_DEV_H
 #define TAPIR_DRIVERS_PCAP_DEV_H

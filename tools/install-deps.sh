@@ -4,7 +4,8 @@
 set -euo pipefail
 PKGS=(build-essential clang pkg-config libpcap-dev libssl-dev openssl libcriterion-dev
       iproute2 iputils-ping tcpdump socat iperf3 netcat-openbsd python3 curl procps
-      dnsmasq-base)  # dnsmasq-base: the binary without a system service (resolver interop tests)
+      dnsmasq-base ethtool)  # dnsmasq-base: the binary without a system service (resolver interop tests);
+# ethtool: checksum offload off on test veths (tests/interop/lib.sh)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

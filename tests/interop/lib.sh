@@ -81,10 +81,19 @@ ns_tap() {
     ip -n "$ns" link set "$dev" up || fail "link up $dev"
 }
 
-# veth_pair NS1 DEV1 NS2 DEV2: a veth pair between two namespaces, both up.
+# veth_pair NS1 DEV1 NS2 DEV2: a veth pair between two namespaces, both up,
+# with transmit checksum offload off on both ends: a veth passes the kernel's
+# partial UDP/TCP checksums (left for a NIC to finish) to the other end as they
+# are, and tapir capturing there with libpcap would see them as bad.
 veth_pair() {
     local ns1=$1 d1=$2 ns2=$3 d2=$4
     ip link add "$d1" netns "$ns1" type veth peer name "$d2" netns "$ns2" || fail "veth $d1/$d2"
+    if command -v ethtool >/dev/null; then
+        ip netns exec "$ns1" ethtool -K "$d1" tx off >/dev/null 2>&1 || fail "ethtool -K $d1 tx off"
+        ip netns exec "$ns2" ethtool -K "$d2" tx off >/dev/null 2>&1 || fail "ethtool -K $d2 tx off"
+    else
+        say "WARNING: no ethtool: UDP/TCP from the kernel over this veth will carry partial checksums"
+    fi
     ip -n "$ns1" link set "$d1" up
     ip -n "$ns2" link set "$d2" up
 }
