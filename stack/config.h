@@ -79,5 +79,42 @@
 #define RESOLV_NEG_MAX_TTL   10800 /* seconds: negative answers at most 3 h (RFC 2308 5) */
 #define HOSTS_MAX_LINES      16384 /* lines read from a hosts file */
 #define HOSTS_MAX_NAMES      36    /* names on one hosts line (glibc: 35 aliases) */
+/* ---- TCP (run-time settings with Linux's defaults: struct tcp_settings) ---- */
+#define TCP_CONN_HASH_SIZE   16384 /* 4-tuple hash buckets (power of 2): O(1) lookup to ~10^5 conns */
+#define TCP_PORT_HASH_SIZE   1024  /* bound-port and listener buckets (power of 2) */
+#define TCP_MAX_CONNS        65536 /* connections per stack, TIME_WAIT included */
+#define TCP_OOO_MAX_RANGES   32    /* out-of-order ranges kept per connection (SegmentSmack cap) */
+#define TCP_SACK_SCOREBOARD_MAX 32 /* SACKed ranges the sender tracks (SACK-panic class cap) */
+#define TCP_RMEM_MIN         4096
+#define TCP_RMEM_DEFAULT     131072   /* Linux tcp_rmem[1] */
+#define TCP_RMEM_MAX         6291456  /* Linux tcp_rmem[2]: also sets the window scale */
+#define TCP_WMEM_MIN         4096
+#define TCP_WMEM_DEFAULT     16384    /* Linux tcp_wmem[1] */
+#define TCP_WMEM_MAX         4194304  /* Linux tcp_wmem[2] */
+#define TCP_RTO_MIN_MS       200      /* Linux; RFC 6298 says 1 s (SHOULD): see docs/rfc/rfc6298.md */
+#define TCP_RTO_INIT_MS      1000     /* RFC 6298 2.1 */
+#define TCP_RTO_MAX_MS       120000   /* Linux TCP_RTO_MAX */
+#define TCP_DELACK_MIN_MS    40       /* Linux TCP_DELACK_MIN: delayed ACK timer */
+#define TCP_DELACK_MAX_MS    200      /* RFC 9293: < 500 ms */
+#define TCP_QUICKACKS        16       /* Linux TCP_MAX_QUICKACKS: ACK at once at start */
+#define TCP_MAX_SYN_BACKLOG  2048     /* SYN-RECEIVED children per listener before SYN cookies */
+#define TCP_FIN_TIMEOUT_MS   60000    /* orphaned FIN_WAIT_2 lifetime (Linux tcp_fin_timeout) */
+#define TCP_TIMEWAIT_MS      60000    /* TIME_WAIT length, 2*MSL (Linux TCP_TIMEWAIT_LEN) */
+#define TCP_MAX_TW           131072   /* TIME_WAIT connections kept (Linux tcp_max_tw_buckets) */
+#define TCP_SYN_RETRIES      6        /* Linux tcp_syn_retries */
+#define TCP_SYNACK_RETRIES   5        /* Linux tcp_synack_retries */
+#define TCP_RETRIES2         15       /* Linux tcp_retries2: give up after ~924 s */
+#define TCP_KEEPIDLE_S       7200     /* RFC 9293: >= 2 hours */
+#define TCP_KEEPINTVL_S      75
+#define TCP_KEEPCNT          9
+#define TCP_INVALID_RATELIMIT_MS 500  /* challenge-ACK / out-of-window ACK rate limit per socket */
+#define TCP_INIT_CWND        10       /* segments, RFC 6928 (Linux TCP_INIT_CWND) */
+#define TCP_REORDERING       3        /* DupThresh (RFC 5681, 6675) */
+#define TCP_EPHEMERAL_LO     32768    /* Linux ip_local_port_range */
+#define TCP_EPHEMERAL_HI     60999
+#define TCP_MSS_DEFAULT4     536      /* RFC 9293 3.7.1: no MSS option, IPv4 */
+#define TCP_MSS_DEFAULT6     1220     /* ... IPv6 */
+#define TCP_MIN_MSS          88       /* floor for MSS from the peer / ICMP (Linux TCP_MIN_SND_MSS 48+) */
+#define TCP_CC_DEFAULT       "cubic"
 
 #endif

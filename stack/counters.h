@@ -81,6 +81,17 @@
     X(tcp_attempt_fails, "TCP connection attempts failed")                                         \
     X(tcp_estab_resets, "TCP connections reset")                                                   \
     X(tcp_rst_tx, "TCP resets sent")                                                               \
+    X(tcp_rx_bad_csum, "TCP dropped: bad checksum")                                                \
+    X(tcp_rx_bad_ack, "TCP ACKs outside SND.UNA-MAX.SND.WND..SND.NXT (RFC 5961 5)")               \
+    X(tcp_rx_paws, "TCP segments dropped by PAWS (RFC 7323)")                                      \
+    X(tcp_rx_out_of_window, "TCP segments outside the receive window")                             \
+    X(tcp_rx_challenge, "TCP in-window RST/SYN answered with a challenge ACK (RFC 5961)")          \
+    X(tcp_rx_ooo, "TCP segments received out of order")                                           \
+    X(tcp_rx_ooo_drops, "TCP out-of-order segments dropped: range cap")                            \
+    X(tcp_rx_mem_drops, "TCP segments dropped: no buffer memory")                                  \
+    X(tcp_listen_drops, "TCP SYNs dropped: listen queues full")                                    \
+    X(tcp_syncookies_sent, "TCP SYN cookies sent")                                                 \
+    X(tcp_syncookies_recv, "TCP SYN cookies validated")                                            \
     /* IPv6 */                                                                                     \
     X(ip6_rx, "IPv6 packets received")                                                             \
     X(ip6_rx_bad, "IPv6 dropped: malformed")                                                       \

@@ -65,12 +65,42 @@ struct route4 {
 
 /* Run-time settings: the things Linux exposes as sysctls.  Defaults from
  * config.h; a runner or a test may change them at any time. */
+/* TCP's sysctl-like settings (Linux names in comments); defaults from
+ * config.h via tcp_settings_default(). */
+struct tcp_settings {
+    uint32_t rmem[3];              /* tcp_rmem: min, default, max receive buffer */
+    uint32_t wmem[3];              /* tcp_wmem: min, default, max send buffer */
+    bool timestamps;               /* tcp_timestamps (RFC 7323) */
+    bool window_scaling;           /* tcp_window_scaling */
+    bool sack;                     /* tcp_sack (RFC 2018) */
+    bool dsack;                    /* tcp_dsack (RFC 2883) */
+    bool syncookies;               /* tcp_syncookies: when the SYN queue is full */
+    bool ecn;                      /* tcp_ecn (not implemented: must stay false) */
+    bool slow_start_after_idle;    /* tcp_slow_start_after_idle (RFC 5681 4.1) */
+    bool rack;                     /* tcp_recovery & 1: RACK time-based loss detection */
+    char congestion[16];           /* tcp_congestion_control: "cubic", "newreno"/"reno" */
+    uint32_t rto_min_ms, rto_init_ms, rto_max_ms;
+    uint32_t delack_ms;            /* delayed ACK timeout (Linux TCP_DELACK_MIN) */
+    uint32_t max_syn_backlog;      /* tcp_max_syn_backlog */
+    uint32_t fin_timeout_ms;       /* tcp_fin_timeout */
+    uint32_t timewait_ms;          /* TIME_WAIT length (2*MSL) */
+    uint32_t max_tw;               /* tcp_max_tw_buckets */
+    uint32_t syn_retries, synack_retries, retries2;
+    uint32_t keepalive_time_s, keepalive_intvl_s, keepalive_probes;
+    uint32_t invalid_ratelimit_ms; /* tcp_invalid_ratelimit */
+    uint32_t init_cwnd;            /* segments */
+    uint32_t reordering;           /* tcp_reordering: DupThresh */
+    uint16_t port_lo, port_hi;     /* ip_local_port_range */
+};
+void tcp_settings_default(struct tcp_settings *t);
+
 struct stack_settings {
     uint8_t ip_default_ttl;
     bool icmp_echo_ignore_broadcasts;
     uint32_t icmp_rate_ms, icmp_rate_burst;
     uint32_t arp_reachable_ms, arp_retry_ms, arp_max_requests;
     uint32_t ip4_reass_timeout_ms, ip4_reass_max_bytes;
+    struct tcp_settings tcp;       /* stack_create fills it with tcp_settings_default() */
 };
 
 struct arp_table;   /* stack/arp.c */
@@ -128,6 +158,8 @@ struct stack {
 
 struct stack *stack_create(uint64_t seed, uint64_t now);
 void stack_destroy(struct stack *st);
+/* Frees the TCP engine's state (every connection); stack_destroy calls it. */
+void tcp_stack_free(struct stack *st);
 
 /* Interfaces.  Return the new index, or -1 (table full / bad argument). */
 int stack_add_netif(struct stack *st, const char *name, const uint8_t mac[6], uint32_t mtu,

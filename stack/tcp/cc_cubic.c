@@ -1,0 +1,161 @@
+/* CUBIC congestion control (RFC 9438).
+ *
+ * After a congestion event the window follows
+ *     W_cubic(t) = C * (t - K)^3 + W_max                      (eq. 1)
+ *     K = cbrt((W_max - cwnd_epoch) / C)                       (eq. 2)
+ * in segments, t in seconds since the epoch began: concave up to W_max, flat
+ * around it, then convex probing beyond.  A Reno-friendly estimate W_est
+ * (4.3) keeps CUBIC at least as aggressive as Reno on short RTT paths.  On a
+ * loss ssthresh = cwnd * beta (beta = 0.7; Linux's integer 717/1024), with
+ * fast convergence (4.7) lowering W_max when the window is still shrinking.
+ */
+#include <string.h>
+
+#include "stack/tcp/cc.h"
+#include "stack/tcp/tcp.h"
+
+struct cubic {
+    double w_max;          /* segments, window before the last reduction */
+    double k;              /* seconds */
+    double w_est;          /* Reno-friendly estimate, segments */
+    double frac;           /* fractional segments of growth not yet applied */
+    uint64_t epoch_start;  /* µs; 0: no epoch (starts at the first CA ack) */
+    double cwnd_epoch;
+};
+_Static_assert(sizeof(struct cubic) <= CC_STATE_BYTES, "cubic state fits");
+
+static struct cubic *cb(struct tcpcb *tp) { return (struct cubic *)(void *)tp->cc_state; }
+
+double cubic_w(double t, double w_max, double k)
+{
+    double d = t - k;
+    return CUBIC_C * d * d * d + w_max;
+}
+
+/* Cube root by Newton's method (keeps the library free of libm). */
+static double cube_root(double x)
+{
+    if (x <= 0)
+        return 0.0;
+    double y = x > 1 ? x / 3 : 1.0;
+    for (int i = 0; i < 100; i++) {
+        double ny = y - (y * y * y - x) / (3 * y * y);
+        if (ny == y)
+            break;
+        y = ny;
+    }
+    return y;
+}
+
+double cubic_k(double w_max, double cwnd_epoch)
+{
+    return cube_root((w_max - cwnd_epoch) / CUBIC_C);
+}
+
+static void cubic_init(struct tcpcb *tp) { memset(tp->cc_state, 0, sizeof tp->cc_state); }
+
+static void cubic_conn_init(struct tcpcb *tp)
+{
+    tp->cwnd = cc_initial_window(tp);
+}
+
+static void cubic_ack_received(struct tcpcb *tp, uint32_t acked)
+{
+    struct cubic *c = cb(tp);
+    if (tp->cwnd < tp->ssthresh) {
+        acked = cc_slow_start(tp, acked);
+        if (!acked)
+            return;
+    }
+    double mss = tp->mss;
+    double cwnd = tp->cwnd / mss;
+    uint64_t now = tp->st->now;
+    if (c->epoch_start == 0) {
+        c->epoch_start = now ? now : 1;
+        c->cwnd_epoch = cwnd;
+        if (cwnd < c->w_max) {
+            c->k = cubic_k(c->w_max, cwnd);
+        } else {
+            c->k = 0;
+            c->w_max = cwnd;
+        }
+        c->w_est = cwnd;
+    }
+    /* 4.2: the target is where W_cubic will be one RTT from now. */
+    double rtt = (tp->min_rtt_us ? tp->min_rtt_us : (tp->srtt_us ? tp->srtt_us : 100000)) / 1e6;
+    double t = (double)(now - c->epoch_start) / 1e6;
+    double target = cubic_w(t + rtt, c->w_max, c->k);
+    if (target < cwnd)
+        target = cwnd;
+    if (target > 1.5 * cwnd)
+        target = 1.5 * cwnd;
+    /* 4.3: Reno-friendly region, alpha = 3 * (1 - beta) / (1 + beta). */
+    double segs = acked / mss;
+    double alpha = c->w_est >= c->w_max ? 1.0 : 3.0 * (1 - CUBIC_BETA) / (1 + CUBIC_BETA);
+    c->w_est += alpha * segs / cwnd;
+    if (c->w_est > target)
+        target = c->w_est;
+    /* 4.4/4.5: cwnd grows by (target - cwnd) / cwnd per acknowledged segment. */
+    c->frac += (target - cwnd) * segs / cwnd;
+    if (c->frac >= 1.0) {
+        uint32_t whole = (uint32_t)c->frac;
+        c->frac -= whole;
+        tp->cwnd += whole * tp->mss;
+    }
+}
+
+static void cubic_reduce(struct tcpcb *tp)
+{
+    struct cubic *c = cb(tp);
+    uint32_t segs = tp->cwnd / tp->mss;
+    /* 4.7 fast convergence: a flow whose window keeps shrinking yields. */
+    if (segs < c->w_max)
+        c->w_max = segs * (1 + CUBIC_BETA) / 2;
+    else
+        c->w_max = segs;
+    c->epoch_start = 0;
+    c->frac = 0;
+    uint32_t ss = (segs * 717) >> 10;     /* beta = 0.7 in Linux's fixed point */
+    tp->ssthresh = (ss > 2 ? ss : 2) * tp->mss;
+}
+
+static void cubic_cong_signal(struct tcpcb *tp, enum cc_signal sig)
+{
+    switch (sig) {
+    case CC_NDUPACK:
+    case CC_ECN:
+        cubic_reduce(tp);
+        break;
+    case CC_RTO:
+        cubic_reduce(tp);
+        tp->cwnd = tp->mss;
+        break;
+    case CC_RTO_ERR:
+        tp->cwnd = tp->prior_cwnd;
+        tp->ssthresh = tp->prior_ssthresh;
+        break;
+    }
+}
+
+static void cubic_post_recovery(struct tcpcb *tp)
+{
+    tp->cwnd = tp->ssthresh;
+}
+
+static void cubic_after_idle(struct tcpcb *tp)
+{
+    uint32_t iw = cc_initial_window(tp);
+    if (tp->cwnd > iw)
+        tp->cwnd = iw;
+    cb(tp)->epoch_start = 0;
+}
+
+const struct cc_algo cc_cubic = {
+    .name = "cubic",
+    .init = cubic_init,
+    .conn_init = cubic_conn_init,
+    .ack_received = cubic_ack_received,
+    .cong_signal = cubic_cong_signal,
+    .post_recovery = cubic_post_recovery,
+    .after_idle = cubic_after_idle,
+};

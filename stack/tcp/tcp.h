@@ -1,0 +1,338 @@
+/* The TCP engine's internal header: the connection control block (the
+ * "TCB" of RFC 9293 3.3.1), sequence-number helpers, states, and the
+ * functions the files of stack/tcp/ offer each other.
+ *
+ * The engine is split by concern, FreeBSD-style:
+ *   tcp_subr.c    tables (4-tuple hash, listeners, ports), ISNs, create/free
+ *   tcp_input.c   segment arrival, RFC 9293 3.10.7, every state
+ *   tcp_output.c  what to send now: segmentation, Nagle, windows, options
+ *   tcp_timer.c   retransmission (RFC 6298), delayed ACK, persist, keepalive, 2MSL
+ *   tcp_sack.c    SACK receiver blocks, sender scoreboard, loss recovery (RFC 6675, 6937)
+ *   tcp_buf.c     the byte rings behind the send and receive buffers
+ *   tcp_usrreq.c  the socket face (struct sock_proto)
+ *   cc*.c         congestion control modules behind struct cc_algo (cc.h)
+ *
+ * Sequence space: SND.UNA <= SND.NXT; the send buffer holds the bytes from
+ * snd_buf_seq on (unacknowledged and not yet sent); the receive ring holds
+ * in-order bytes the user has not read, and out-of-order bytes beyond them
+ * at their final place.
+ */
+#ifndef TAPIR_STACK_TCP_TCP_H
+#define TAPIR_STACK_TCP_TCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "stack/addr.h"
+#include "stack/ip.h"
+#include "stack/socket.h"
+#include "stack/stack.h"
+#include "stack/timer.h"
+#include "stack/tcp_info.h"
+#include "stack/wire/tcp.h"
+
+/* ---- Sequence numbers: modulo 2^32 comparisons (RFC 9293 3.4) ---- */
+static inline bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+static inline bool seq_leq(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
+static inline bool seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
+static inline bool seq_geq(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
+static inline uint32_t seq_max(uint32_t a, uint32_t b) { return seq_gt(a, b) ? a : b; }
+static inline uint32_t seq_min(uint32_t a, uint32_t b) { return seq_lt(a, b) ? a : b; }
+/* a <= x < b */
+static inline bool seq_in(uint32_t x, uint32_t a, uint32_t b) { return seq_leq(a, x) && seq_lt(x, b); }
+
+/* ---- States (RFC 9293 3.3.2) ---- */
+enum tcp_state_id {
+    TCPS_CLOSED,
+    TCPS_LISTEN,
+    TCPS_SYN_SENT,
+    TCPS_SYN_RECEIVED,
+    TCPS_ESTABLISHED,
+    TCPS_CLOSE_WAIT,
+    TCPS_FIN_WAIT_1,
+    TCPS_CLOSING,
+    TCPS_LAST_ACK,
+    TCPS_FIN_WAIT_2,
+    TCPS_TIME_WAIT,
+};
+const char *tcp_state_name(int state);
+/* States where a SYN has been seen both ways. */
+static inline bool tcp_synchronized(int s) { return s >= TCPS_ESTABLISHED; }
+
+/* Congestion-avoidance states, Linux's tcpi_ca_state values. */
+enum { TCP_CA_Open = 0, TCP_CA_Disorder = 1, TCP_CA_CWR = 2, TCP_CA_Recovery = 3, TCP_CA_Loss = 4 };
+
+/* ---- Byte rings (tcp_buf.c) ---- */
+/* A ring of bytes that grows on demand up to `limit`: connections that move
+ * little data cost little memory. */
+struct tcp_ring {
+    uint8_t *buf;
+    uint32_t cap;   /* allocated bytes */
+    uint32_t head;  /* index of the first byte */
+    uint32_t len;   /* bytes stored from head (in-order data) */
+};
+/* Makes room for `need` bytes from head. 0, or -ENOBUFS. */
+int ring_reserve(struct tcp_ring *r, uint32_t need);
+void ring_write_at(struct tcp_ring *r, uint32_t off, const void *src, uint32_t n);
+void ring_read_at(const struct tcp_ring *r, uint32_t off, void *dst, uint32_t n);
+void ring_consume(struct tcp_ring *r, uint32_t n);
+void ring_free(struct tcp_ring *r);
+
+/* ---- Congestion control hooks (cc.h) ---- */
+struct cc_algo;
+#define CC_STATE_BYTES 96   /* per-connection private state of the algorithm */
+
+#define TCP_TRACE_RING 256  /* events kept per connection when the ring is on */
+
+/* ---- Receive-side out-of-order bookkeeping ---- */
+struct tcp_ooo_range {
+    uint32_t start, end;   /* [start, end), all beyond rcv_nxt */
+    uint32_t stamp;        /* recency, for the SACK block order of RFC 2018 4 */
+};
+
+/* ---- The control block ---- */
+struct tcpcb {
+    struct sock sk;              /* first: a struct sock * is a struct tcpcb * */
+    struct stack *st;
+    int state;
+
+    /* Addressing */
+    struct ipaddr laddr, faddr;
+    uint16_t lport, fport;
+
+    /* Table links (tcp_subr.c) */
+    struct tcpcb *hnext, **hprev;   /* 4-tuple hash */
+    struct tcpcb *pnext, **pprev;   /* bound-port table (bind/listen/connect owners) */
+    struct tcpcb *lnext, **lprev;   /* listener table */
+    bool in_hash, in_ports, in_listen, on_accept_q;
+
+    /* Listener side */
+    struct tcpcb *parent;        /* the listener of a passive child, until accepted */
+    struct tcpcb *acc_next;      /* link in the parent's accept queue */
+    struct tcpcb *acc_head, *acc_tail;
+    int backlog;                 /* accept queue cap (listen's argument) */
+    int n_accept, n_synq;        /* queued established children / SYN-RECEIVED children */
+
+    /* Send sequence variables (RFC 9293 3.3.1) */
+    uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2, snd_up;
+    uint32_t max_sndwnd;         /* largest window the peer offered (SWS, RFC 5961) */
+    uint32_t snd_sml;            /* end of the last small segment sent (Minshall's Nagle) */
+    uint32_t snd_buf_seq;        /* sequence number of the send buffer's first byte */
+    uint32_t fin_seq;            /* our FIN's sequence number, when fin_sent */
+    /* Receive sequence variables */
+    uint32_t irs, rcv_nxt, rcv_adv, rcv_up;
+    uint32_t rcv_wup;            /* rcv_nxt when we last sent an ACK */
+    uint32_t rcv_buf_limit;      /* receive buffer size: the window's ceiling */
+
+    /* Buffers */
+    struct tcp_ring sndbuf, rcvbuf;
+    uint32_t snd_limit;          /* send buffer cap (bytes of payload) */
+    struct tcp_ooo_range ooo[TCP_OOO_MAX_RANGES];
+    int n_ooo;
+    uint32_t ooo_stamp;
+    bool ooo_fin;                /* a FIN arrived beyond rcv_nxt, at ooo_fin_seq */
+    uint32_t ooo_fin_seq;
+    struct tcpcb *sq_next, **sq_prev;   /* in the parent's SYN queue (SYN-RECEIVED children) */
+    struct tcpcb *synq_head;     /* listener: its SYN-RECEIVED children */
+    bool push_now;               /* uncorked: send the tail despite Nagle, once */
+    bool dsack_pending;          /* a D-SACK block to report (RFC 2883) */
+    struct tcp_sack_block dsack;
+
+    /* Negotiated options */
+    uint16_t snd_mss;            /* peer's MSS (option or default), clamped by path MTU */
+    uint16_t mss;                /* payload per segment: snd_mss minus our option bytes */
+    uint16_t advmss;             /* the MSS we announce */
+    uint16_t rcv_mss;            /* estimate of the peer's segment size (delayed ACK) */
+    uint16_t user_mss;           /* TCP_MAXSEG, 0 none */
+    uint8_t snd_wscale, rcv_wscale;
+    bool ws_ok, ts_ok, sack_ok;
+    bool rcvbuf_locked, sndbuf_locked;   /* set by SO_RCVBUF / SO_SNDBUF */
+    uint32_t ts_offset;          /* random per connection: TSval = clock + offset */
+    uint32_t ts_recent;          /* TS.Recent (RFC 7323 4.3) */
+    uint64_t ts_recent_time;     /* when ts_recent was set (µs): PAWS 24-day rule */
+    uint32_t last_ack_sent;      /* Last.ACK.sent (RFC 7323 4.3) */
+
+    /* Flags */
+    bool fin_sent, fin_rcvd;
+    bool shut_rd, shut_wr;       /* user's shutdown(); shut_wr makes us send FIN */
+    bool user_closed;            /* the user let go (an orphan now) */
+    bool nodelay, cork, more;    /* TCP_NODELAY, TCP_CORK, MSG_MORE on the last send */
+    bool ack_now;                /* send an ACK on the next tcp_output */
+    bool passive;                /* came from a listener */
+    bool syncookie_child;
+    bool linger_on;
+    int linger_secs;
+    bool keepalive_probing;
+
+    /* Retransmission and RTT (RFC 6298) */
+    uint32_t srtt_us, rttvar_us, rto_us;
+    uint32_t min_rtt_us, last_rtt_us;
+    bool rtt_valid;              /* at least one sample */
+    bool rt_timing;              /* a segment is being timed */
+    uint32_t rt_seq;             /* ... this one */
+    uint64_t rt_time;            /* ... sent at */
+    int backoff;                 /* exponential backoff shift */
+    int retransmits;             /* consecutive timeouts (tcpi_retransmits) */
+    int probes;                  /* zero-window / keepalive probes sent unanswered */
+    uint64_t rexmit_start;       /* first timeout of the current run (give-up clock) */
+    uint32_t user_timeout_ms;    /* TCP_USER_TIMEOUT, 0 default */
+    uint32_t keep_idle_s, keep_intvl_s, keep_cnt;   /* 0: settings' defaults */
+
+    /* Congestion control and loss recovery (cc.h, tcp_sack.c) */
+    const struct cc_algo *cc;
+    uint64_t cc_state[CC_STATE_BYTES / 8];
+    uint32_t cwnd, ssthresh;     /* bytes */
+    int ca_state;
+    uint32_t recover;            /* recovery point (RFC 6582 "recover", RFC 6675 RecoveryPoint) */
+    uint32_t dupacks;
+    uint32_t high_rxt;           /* highest sequence retransmitted in this episode (RFC 6675 HighRxt) */
+    uint32_t lost_high;          /* un-SACKed data below this is deemed lost */
+    uint32_t prr_delivered, prr_out, recover_fs;   /* RFC 6937 */
+    uint32_t prior_cwnd, prior_ssthresh;
+    struct tcp_sack_block sb[TCP_SACK_SCOREBOARD_MAX];   /* SACKed ranges, sorted */
+    int n_sb;
+    uint32_t sacked_bytes;       /* sum of sb ranges */
+    uint64_t last_send_time;     /* for restart after idle */
+    bool cwnd_limited;           /* the last send was stopped by cwnd */
+    uint32_t max_flight;         /* largest flight in the current window (app-limited check) */
+    uint32_t flight_mark;        /* ... measured until SND.UNA passes this */
+
+    /* RFC 5961 challenge ACK rate limit, and other out-of-window ACKs */
+    uint64_t last_oow_ack;
+
+    /* Timers */
+    struct timer t_rexmt, t_persist, t_delack, t_keep, t_2msl;
+    uint32_t quickacks;          /* ACK immediately this many more times (Linux quick-ack) */
+    uint64_t last_data_recv, last_data_sent, last_ack_recv;
+    uint64_t established_time;
+
+    /* Statistics for TCP_INFO */
+    uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;
+    uint32_t segs_out, segs_in, data_segs_out, data_segs_in;
+    uint32_t total_retrans;
+    uint64_t rwnd_limited_us, sndbuf_limited_us, busy_us;
+    uint64_t limited_since;      /* start of the current rwnd/sndbuf limited spell */
+    int limited_kind;            /* 0 none, 1 rwnd, 2 sndbuf */
+    uint64_t busy_since;
+    uint32_t delivered;          /* segments delivered (for delivery rate) */
+    uint64_t delivery_rate;      /* bytes/s, last estimate */
+
+    /* Event trace (off unless a tool asks) */
+    tcp_trace_fn trace;
+    void *trace_ctx;
+    struct tcp_event *trace_ring;
+    uint32_t trace_head, trace_count;
+};
+
+static inline struct tcpcb *tcp_from_sock(struct sock *s) { return (struct tcpcb *)(void *)s; }
+
+/* ---- Per-stack TCP state (tcp_subr.c) ---- */
+struct tcp_state {
+    struct tcpcb *conn_hash[TCP_CONN_HASH_SIZE];
+    struct tcpcb *port_hash[TCP_PORT_HASH_SIZE];
+    struct tcpcb *listen_hash[TCP_PORT_HASH_SIZE];
+    uint32_t next_ephemeral;
+    uint32_t n_conns, n_timewait, n_socks;
+    /* Trace hook for every connection (a tool sets it); per connection too. */
+    tcp_trace_fn trace;
+    void *trace_ctx;
+};
+
+/* ---- tcp_subr.c ---- */
+struct tcp_state *tcp_state_get(struct stack *st);   /* created on first use */
+struct tcpcb *tcp_alloc(struct stack *st, int family);
+void tcp_free(struct tcpcb *tp);
+void tcp_hash_insert(struct tcpcb *tp);
+void tcp_hash_remove(struct tcpcb *tp);
+void tcp_port_insert(struct tcpcb *tp);
+void tcp_port_remove(struct tcpcb *tp);
+void tcp_listen_insert(struct tcpcb *tp);
+void tcp_listen_remove(struct tcpcb *tp);
+struct tcpcb *tcp_lookup(struct stack *st, const struct ipaddr *laddr, uint16_t lport,
+                         const struct ipaddr *faddr, uint16_t fport);
+struct tcpcb *tcp_lookup_listener(struct stack *st, const struct ipaddr *laddr, uint16_t lport);
+/* bind(): is (laddr, lport) free for tp?  0 or -EADDRINUSE. */
+int tcp_port_check(struct tcpcb *tp, const struct ipaddr *laddr, uint16_t lport);
+/* An ephemeral port: RFC 6056 Algorithm 3.  faddr NULL: for bind(port 0).
+ * 0 when none is free. */
+uint16_t tcp_pick_port(struct tcpcb *tp, const struct ipaddr *laddr, const struct ipaddr *faddr,
+                       uint16_t fport);
+uint32_t tcp_new_isn(struct stack *st, const struct ipaddr *laddr, uint16_t lport,
+                     const struct ipaddr *faddr, uint16_t fport);
+/* Moves to a new state (traced; keeps the TIME_WAIT count). */
+void tcp_set_state(struct tcpcb *tp, int state);
+/* ISS and the send variables that start from it. */
+void tcp_init_seq(struct tcpcb *tp, uint32_t iss);
+/* The receive window scale to ask for (RFC 7323 2.3). */
+uint8_t tcp_choose_wscale(const struct tcpcb *tp);
+void tcp_synq_add(struct tcpcb *lp, struct tcpcb *child);
+void tcp_synq_remove(struct tcpcb *child);
+/* The connection is over: CLOSED, out of the tables, timers off; err (>0)
+ * goes to so_error.  Frees tp if the user already closed it, so the caller
+ * must not touch tp after this returns true. */
+bool tcp_close_conn(struct tcpcb *tp, int err);
+void tcp_trace(struct tcpcb *tp, int type, uint32_t a, uint32_t b, uint32_t c);
+/* Effective MSS for our segments given the options in use. */
+void tcp_update_mss(struct tcpcb *tp);
+uint32_t tcp_path_mss(struct stack *st, const struct ipaddr *faddr);
+/* TCP timestamp clock: ms (Linux's 1 kHz). */
+static inline uint32_t tcp_ts_now(const struct tcpcb *tp) { return (uint32_t)(tp->st->now / 1000) + tp->ts_offset; }
+
+/* ---- tcp_input.c ---- */
+/* Lets the listener's SYN handling run for a segment (also used from TIME_WAIT reuse). */
+
+/* ---- tcp_output.c ---- */
+/* Sends what the windows, Nagle and the state allow; an ACK if one is due. */
+void tcp_output(struct tcpcb *tp);
+/* Sends one segment: seq, payload [seq, seq+len) from the send buffer, flags. */
+int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags);
+void tcp_send_ack(struct tcpcb *tp);
+/* A RST or ACK not tied to a connection (RFC 9293 3.10.7.1 / 3.5.2). */
+void tcp_respond(struct stack *st, const struct ipaddr *src, const struct ipaddr *dst, uint16_t sport,
+                 uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags);
+/* The window we would advertise now (bytes, unscaled). */
+uint32_t tcp_rcv_window(struct tcpcb *tp);
+/* Bytes in flight per RFC 6675 "pipe". */
+uint32_t tcp_pipe(const struct tcpcb *tp);
+/* Have the window and Nagle's rule room for a segment? (persist decisions) */
+void tcp_ack_delayed(struct tcpcb *tp);   /* data arrived: ACK now or arm the delayed-ACK timer */
+/* RFC 5961 challenge ACK (and other out-of-window ACKs), rate-limited per socket. */
+void tcp_send_challenge_ack(struct tcpcb *tp);
+
+/* ---- tcp_timer.c ---- */
+void tcp_timers_init(struct tcpcb *tp);
+void tcp_timers_cancel(struct tcpcb *tp);
+void tcp_rtt_sample(struct tcpcb *tp, uint32_t rtt_us);
+uint32_t tcp_current_rto(const struct tcpcb *tp);   /* rto with backoff, capped */
+void tcp_arm_rexmt(struct tcpcb *tp);               /* (re)start with the current RTO */
+void tcp_arm_persist(struct tcpcb *tp);
+void tcp_arm_keepalive(struct tcpcb *tp);
+void tcp_arm_delack(struct tcpcb *tp);
+void tcp_enter_timewait(struct tcpcb *tp);
+void tcp_arm_finwait2(struct tcpcb *tp);
+
+/* ---- tcp_sack.c ---- */
+/* Receiver: record an out-of-order range; returns false if the cap refuses it. */
+bool tcp_ooo_add(struct tcpcb *tp, uint32_t start, uint32_t end);
+/* Receiver: after rcv_nxt moved, how far contiguous data now reaches. */
+uint32_t tcp_ooo_advance(struct tcpcb *tp);
+/* Receiver: fill the SACK blocks of an outgoing ACK (D-SACK first). */
+int tcp_sack_fill(struct tcpcb *tp, struct tcp_sack_block *out, int max);
+/* Sender: take a received ACK's SACK blocks; returns newly SACKed bytes. */
+uint32_t tcp_sack_update(struct tcpcb *tp, const struct tcp_opts *o, uint32_t ack);
+void tcp_sack_trim(struct tcpcb *tp);               /* drop ranges below snd_una */
+void tcp_sack_clear(struct tcpcb *tp);
+bool tcp_sack_is_sacked(const struct tcpcb *tp, uint32_t seq);
+/* SACKed bytes in [a, b). */
+uint32_t tcp_sack_bytes_between(const struct tcpcb *tp, uint32_t a, uint32_t b);
+/* Next range to retransmit at or after `from`: start and length (<= max_len); false if none. */
+bool tcp_next_lost(const struct tcpcb *tp, uint32_t *seq, uint32_t *len, uint32_t max_len);
+/* Recompute lost_high from the scoreboard (RFC 6675 IsLost, DupThresh). */
+void tcp_update_lost(struct tcpcb *tp);
+/* Loss recovery steps, called from ACK processing. */
+void tcp_enter_recovery(struct tcpcb *tp);
+void tcp_exit_recovery(struct tcpcb *tp);
+/* PRR: set cwnd for this ACK (RFC 6937). */
+void tcp_prr_ack(struct tcpcb *tp, uint32_t delivered);
+
+#endif

@@ -1,0 +1,374 @@
+/* TCP output: deciding what to send now and building segments.
+ *
+ * tcp_output() is called whenever something may have changed what can be
+ * sent (user data queued, an ACK opened the window, a timer fired).  It
+ * sends, in this order: retransmissions of data deemed lost (loss recovery,
+ * RFC 6675 NextSeg), new data as the send window, the congestion window,
+ * Nagle's rule (RFC 9293 3.7.4) and sender-side SWS avoidance (3.8.6.2.1)
+ * allow, a FIN once all data is out, and finally a pure ACK if one is due.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "stack/tcp/cc.h"
+#include "stack/tcp/tcp.h"
+
+static uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+
+uint32_t tcp_pipe(const struct tcpcb *tp)
+{
+    /* RFC 6675 "pipe": bytes sent and not yet acknowledged, minus those the
+     * peer SACKed, minus those deemed lost and not yet retransmitted.  Without
+     * SACK each duplicate ACK stands for one segment that left the network
+     * (as Linux counts them), which makes limited transmit (RFC 3042) and
+     * NewReno recovery fall out of the same rule. */
+    uint32_t out = tp->snd_nxt - tp->snd_una;
+    uint32_t sacked = tp->sack_ok ? tp->sacked_bytes : min32(tp->dupacks * tp->mss, out);
+    if (sacked > out)
+        sacked = out;
+    uint32_t pipe = out - sacked;
+    uint32_t from = seq_max(tp->high_rxt, tp->snd_una);
+    if (seq_gt(tp->lost_high, from)) {
+        uint32_t lost = tp->lost_high - from;
+        uint32_t s = tp->sack_ok ? tcp_sack_bytes_between(tp, from, tp->lost_high) : 0;
+        lost = lost > s ? lost - s : 0;
+        pipe = pipe > lost ? pipe - lost : 0;
+    }
+    return pipe;
+}
+
+uint32_t tcp_rcv_window(struct tcpcb *tp)
+{
+    uint32_t limit = tp->rcv_buf_limit;
+    uint32_t used = tp->rcvbuf.len;
+    uint32_t space = limit > used ? limit - used : 0;
+    uint32_t maxwin = (uint32_t)65535 << tp->rcv_wscale;
+    if (space > maxwin)
+        space = maxwin;
+    /* Receiver SWS avoidance (RFC 9293 3.8.6.2.2, RFC 1122 4.2.3.3): never
+     * offer a sliver of window; wait until at least min(buffer/2, MSS) is
+     * free... */
+    uint32_t step = min32(limit / 2, tp->rcv_mss);
+    if (space < step)
+        space = 0;
+    /* ... and never move the right edge back (3.8.6: shrinking the window
+     * is strongly discouraged), nor forward by less than that step. */
+    uint32_t cur = seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+    if (space < cur || space - cur < step)
+        space = cur;
+    return space;
+}
+
+/* The window field for a segment, and the right edge it offers. */
+static uint16_t window_field(struct tcpcb *tp, bool syn)
+{
+    uint32_t win = tcp_rcv_window(tp);
+    uint32_t field, adv;
+    if (syn) {
+        /* RFC 7323 2.2: the window in a SYN is never scaled. */
+        field = min32(win, 65535);
+        adv = field;
+    } else {
+        uint32_t cur = seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+        field = win >> tp->rcv_wscale;
+        if ((field << tp->rcv_wscale) < cur)   /* rounding must not shrink it */
+            field = (cur + (1u << tp->rcv_wscale) - 1) >> tp->rcv_wscale;
+        if (field > 65535)
+            field = 65535;
+        adv = field << tp->rcv_wscale;
+    }
+    if (seq_gt(tp->rcv_nxt + adv, tp->rcv_adv))
+        tp->rcv_adv = tp->rcv_nxt + adv;
+    return (uint16_t)field;
+}
+
+static int send_pkt(struct stack *st, const struct ipaddr *src, const struct ipaddr *dst, struct pkt *p,
+                    uint8_t ttl, uint8_t tos)
+{
+    struct ip_tx tx;
+    memset(&tx, 0, sizeof tx);
+    tx.src = *src;
+    tx.dst = *dst;
+    tx.proto = IPPROTO_NUM_TCP;
+    tx.ttl = ttl;
+    tx.tos = tos;
+    tx.df = true;           /* path MTU discovery (RFC 1191 / 8201) */
+    tx.ifindex = -1;
+    st->ctr.tcp_tx_segments++;
+    return ip_output(st, p, &tx);
+}
+
+int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags)
+{
+    struct stack *st = tp->st;
+    const struct tcp_settings *cfg = &st->cfg.tcp;
+    struct tcp_hdr h;
+    memset(&h, 0, sizeof h);
+    h.sport = tp->lport;
+    h.dport = tp->fport;
+    h.seq = seq;
+    h.flags = flags;
+    bool syn = flags & TCP_SYN;
+    if (flags & TCP_ACK)
+        h.ack = tp->rcv_nxt;
+
+    if (syn) {
+        h.opt.mss_ok = true;
+        h.opt.mss = tp->user_mss && tp->user_mss < tp->advmss ? tp->user_mss : tp->advmss;
+        if (!(flags & TCP_ACK)) {
+            /* Active open: offer what the settings enable. */
+            h.opt.ws_ok = cfg->window_scaling;
+            h.opt.sack_perm = cfg->sack;
+            h.opt.ts_ok = cfg->timestamps;
+        } else {
+            /* SYN-ACK: answer only what the peer offered (RFC 7323 1.3, RFC 2018 2). */
+            h.opt.ws_ok = tp->ws_ok;
+            h.opt.sack_perm = tp->sack_ok;
+            h.opt.ts_ok = tp->ts_ok;
+        }
+        h.opt.ws = tp->rcv_wscale;
+    } else {
+        h.opt.ts_ok = tp->ts_ok;
+    }
+    if (h.opt.ts_ok) {
+        h.opt.tsval = tcp_ts_now(tp);
+        /* RFC 7323 3.2: TSecr is TS.Recent when ACK is set, else zero. */
+        h.opt.tsecr = (flags & TCP_ACK) ? tp->ts_recent : 0;
+    }
+    if (tp->sack_ok && !syn && (flags & TCP_ACK) && !(flags & TCP_RST))
+        h.opt.n_sack = (uint8_t)tcp_sack_fill(tp, h.opt.sack, TCP_MAX_SACK);
+    h.win = (flags & TCP_RST) ? 0 : window_field(tp, syn);
+
+    size_t optlen = tcp_opts_len(&h.opt);
+    struct pkt *p = pkt_alloc(TCP_HDR_LEN + optlen + len);
+    if (!p)
+        return -ENOBUFS;
+    uint8_t *b = pkt_put(p, TCP_HDR_LEN + optlen + len);
+    size_t hl = tcp_hdr_write(b, &h);
+    if (len)
+        ring_read_at(&tp->sndbuf, seq - tp->snd_buf_seq, b + hl, len);
+    tcp_set_checksum(&tp->laddr, &tp->faddr, b, hl + len);
+
+    /* Book-keeping before the packet leaves (ip_output may loop it back). */
+    if (flags & TCP_ACK) {
+        tp->rcv_wup = tp->rcv_nxt;
+        tp->last_ack_sent = tp->rcv_nxt;
+        tp->ack_now = false;
+        tp->dsack_pending = false;
+        if (tp->quickacks)
+            tp->quickacks--;
+        timer_cancel(&st->timers, &tp->t_delack);
+    }
+    uint32_t end = seq + len + (syn ? 1 : 0) + ((flags & TCP_FIN) ? 1 : 0);
+    if (seq_gt(end, tp->snd_nxt)) {
+        if (end - tp->snd_una > tp->max_flight)
+            tp->max_flight = end - tp->snd_una;
+        /* New sequence space: time it if nothing is being timed (RFC 6298 3). */
+        if (!tp->rt_timing) {
+            tp->rt_timing = true;
+            tp->rt_seq = seq;
+            tp->rt_time = st->now;
+        }
+        tp->snd_nxt = end;
+    } else if (end != seq && tp->rt_timing && seq_leq(seq, tp->rt_seq) && seq_lt(tp->rt_seq, end)) {
+        /* Karn's algorithm: a retransmitted segment gives no RTT sample. */
+        tp->rt_timing = false;
+    }
+    if (flags & TCP_FIN) {
+        tp->fin_sent = true;
+        tp->fin_seq = end - 1;
+    }
+    if (end != seq && !timer_armed(&tp->t_rexmt)) {
+        timer_cancel(&st->timers, &tp->t_persist);
+        tcp_arm_rexmt(tp);
+    }
+    if (len && len < tp->mss)
+        tp->snd_sml = seq + len;
+    tp->segs_out++;
+    if (len) {
+        tp->data_segs_out++;
+        tp->bytes_sent += len;
+        tp->last_data_sent = st->now;
+    }
+    tp->last_send_time = st->now;
+    if (flags & TCP_RST)
+        st->ctr.tcp_rst_tx++;
+    tcp_trace(tp, TCP_EV_SEND, seq, len, flags);
+    return send_pkt(st, &tp->laddr, &tp->faddr, p, tp->sk.ttl, tp->sk.tos);
+}
+
+void tcp_send_ack(struct tcpcb *tp)
+{
+    tcp_xmit(tp, tp->snd_nxt, 0, TCP_ACK);
+}
+
+void tcp_send_challenge_ack(struct tcpcb *tp)
+{
+    /* RFC 5961 7: rate-limited, per socket (a global limit leaks state to
+     * off-path attackers: CVE-2016-5696). */
+    uint64_t now = tp->st->now;
+    uint64_t gap = (uint64_t)tp->st->cfg.tcp.invalid_ratelimit_ms * 1000;
+    if (tp->last_oow_ack && now - tp->last_oow_ack < gap)
+        return;
+    tp->last_oow_ack = now ? now : 1;
+    tcp_send_ack(tp);
+}
+
+void tcp_respond(struct stack *st, const struct ipaddr *src, const struct ipaddr *dst, uint16_t sport,
+                 uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags)
+{
+    struct tcp_hdr h;
+    memset(&h, 0, sizeof h);
+    h.sport = sport;
+    h.dport = dport;
+    h.seq = seq;
+    h.ack = ack;
+    h.flags = flags;
+    struct pkt *p = pkt_alloc(TCP_HDR_LEN);
+    if (!p)
+        return;
+    uint8_t *b = pkt_put(p, TCP_HDR_LEN);
+    tcp_hdr_write(b, &h);
+    tcp_set_checksum(src, dst, b, TCP_HDR_LEN);
+    if (flags & TCP_RST)
+        st->ctr.tcp_rst_tx++;
+    send_pkt(st, src, dst, p, 0, 0);
+}
+
+void tcp_ack_delayed(struct tcpcb *tp)
+{
+    /* RFC 9293 3.8.6.3 / RFC 1122 4.2.3.2: ACK at least every second
+     * full-sized segment, otherwise within the delayed-ACK timeout (40 ms,
+     * Linux's).  At the start of a connection (and after idle) Linux ACKs
+     * every segment for a while ("quick-ack") so the peer's slow start is
+     * not held back. */
+    if (tp->quickacks || tp->rcv_nxt - tp->rcv_wup > tp->rcv_mss)
+        tp->ack_now = true;
+    else
+        tcp_arm_delack(tp);
+}
+
+/* Send [seq, seq+len) again: data from the buffer, with FIN if it covers it. */
+static void retransmit(struct tcpcb *tp, uint32_t seq, uint32_t len)
+{
+    uint32_t data_end = tp->snd_buf_seq + tp->sndbuf.len;
+    uint32_t dlen = seq_lt(seq, data_end) ? min32(len, data_end - seq) : 0;
+    uint8_t flags = TCP_ACK;
+    if (tp->fin_sent && seq + dlen == tp->fin_seq && len > dlen)
+        flags |= TCP_FIN;
+    if (dlen == 0 && !(flags & TCP_FIN))
+        return;
+    tp->st->ctr.tcp_retransmits++;
+    tp->total_retrans++;
+    tp->bytes_retrans += dlen;
+    tcp_trace(tp, TCP_EV_RETRANSMIT, seq, dlen, 0);
+    tcp_xmit(tp, seq, dlen, flags);
+    tp->high_rxt = seq + dlen + ((flags & TCP_FIN) ? 1 : 0);
+    tp->prr_out += dlen ? dlen : 1;
+}
+
+static void note_limited(struct tcpcb *tp, int kind)
+{
+    uint64_t now = tp->st->now;
+    if (tp->limited_kind == kind)
+        return;
+    if (tp->limited_kind == 1)
+        tp->rwnd_limited_us += now - tp->limited_since;
+    else if (tp->limited_kind == 2)
+        tp->sndbuf_limited_us += now - tp->limited_since;
+    tp->limited_kind = kind;
+    tp->limited_since = now;
+}
+
+void tcp_output(struct tcpcb *tp)
+{
+    struct stack *st = tp->st;
+    if (tp->state == TCPS_CLOSED || tp->state == TCPS_LISTEN || tp->state == TCPS_SYN_SENT ||
+        tp->state == TCPS_SYN_RECEIVED || tp->state == TCPS_TIME_WAIT) {
+        if (tp->ack_now && tp->state != TCPS_CLOSED && tp->state != TCPS_LISTEN && tp->state != TCPS_SYN_SENT)
+            tcp_send_ack(tp);
+        return;
+    }
+
+    /* RFC 5681 4.1: restart the window after an idle period longer than an RTO. */
+    if (tp->snd_nxt == tp->snd_una && st->cfg.tcp.slow_start_after_idle && tp->last_send_time &&
+        st->now - tp->last_send_time > tcp_current_rto(tp) && tp->cc->after_idle &&
+        tp->sndbuf.len > 0)
+        tp->cc->after_idle(tp);
+
+    bool sent = false;
+    bool blocked_by_rwnd = false;
+    for (int guard = 0; guard < 4096; guard++) {
+        uint32_t pipe = tcp_pipe(tp);
+        uint32_t cwnd_room = tp->cwnd > pipe ? tp->cwnd - pipe : 0;
+
+        /* 1. Retransmit what is deemed lost (RFC 6675 NextSeg rule 1). */
+        uint32_t rseq, rlen;
+        if (tp->ca_state >= TCP_CA_Recovery && tcp_next_lost(tp, &rseq, &rlen, tp->mss)) {
+            if (cwnd_room == 0 || cwnd_room < min32(rlen, tp->mss))
+                break;
+            retransmit(tp, rseq, rlen);
+            sent = true;
+            continue;
+        }
+
+        /* 2. New data. */
+        uint32_t off = tp->snd_nxt - tp->snd_buf_seq;
+        uint32_t avail = off <= tp->sndbuf.len ? tp->sndbuf.len - off : 0;
+        if (tp->fin_sent)
+            avail = 0;
+        uint32_t wnd_end = tp->snd_una + tp->snd_wnd;
+        uint32_t usable = seq_gt(wnd_end, tp->snd_nxt) ? wnd_end - tp->snd_nxt : 0;
+        uint32_t len = min32(min32(avail, tp->mss), min32(usable, cwnd_room));
+        bool want_fin = tp->shut_wr && !tp->fin_sent &&
+                        (tp->state == TCPS_FIN_WAIT_1 || tp->state == TCPS_CLOSING ||
+                         tp->state == TCPS_LAST_ACK);
+        bool fin = want_fin && len == avail;
+        if (avail && len < min32(avail, tp->mss) && usable < min32(avail, tp->mss))
+            blocked_by_rwnd = true;
+
+        if (avail && len == 0 && usable && cwnd_room < min32(avail, tp->mss))
+            tp->cwnd_limited = true;
+        if (len == 0 && !(fin && avail == 0))
+            break;
+        if (len > 0 && len < tp->mss) {
+            if (len == avail) {
+                /* The tail of the queued data: Nagle's algorithm (RFC 9293
+                 * 3.7.4) holds a small segment while an earlier small one is
+                 * unacknowledged (Minshall's variant, as Linux), TCP_CORK and
+                 * MSG_MORE hold it until a full segment can go. */
+                bool small_out = seq_gt(tp->snd_sml, tp->snd_una) && seq_leq(tp->snd_sml, tp->snd_nxt);
+                if (!fin && (tp->cork || tp->more || (!tp->nodelay && small_out)))
+                    break;
+            } else {
+                /* Window- or cwnd-limited: sender SWS avoidance (3.8.6.2.1)
+                 * sends a partial segment only if it is at least half the
+                 * largest window the peer ever offered. */
+                if (!(usable >= tp->max_sndwnd / 2 && tp->max_sndwnd > 0 && usable == len))
+                    break;
+            }
+        }
+        uint8_t flags = TCP_ACK;
+        if (len && off + len == tp->sndbuf.len)
+            flags |= TCP_PSH;
+        if (fin)
+            flags |= TCP_FIN;
+        if (tcp_xmit(tp, tp->snd_nxt, len, flags) != 0 && len == 0)
+            break;
+        if (tp->ca_state >= TCP_CA_Recovery)
+            tp->prr_out += len;
+        sent = true;
+        if (fin)
+            break;
+    }
+    if (!sent && tp->ack_now)
+        tcp_send_ack(tp);
+
+    /* Nothing in flight, data waiting, and a window too small: the persist
+     * timer probes the window (RFC 9293 3.8.6.1). */
+    uint32_t off = tp->snd_nxt - tp->snd_buf_seq;
+    bool waiting = off < tp->sndbuf.len && !tp->fin_sent;
+    if (waiting && tp->snd_nxt == tp->snd_una && !timer_armed(&tp->t_rexmt) && blocked_by_rwnd)
+        tcp_arm_persist(tp);
+    note_limited(tp, waiting ? (blocked_by_rwnd ? 1 : 0) : (tp->sndbuf.len >= tp->snd_limit ? 2 : 0));
+}

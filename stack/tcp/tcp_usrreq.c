@@ -1,0 +1,727 @@
+/* The socket face of TCP: struct sock_proto for SOCK_STREAM.  Calls never
+ * block: they return what is possible now, -EAGAIN / -EINPROGRESS otherwise,
+ * and the socket's wake hook fires when readiness may have changed. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "stack/tcp/cc.h"
+#include "stack/tcp/tcp.h"
+
+static const struct sock_proto tcp_proto;
+
+static int get_int(const void *val, size_t len, int *out)
+{
+    if (len < sizeof(int))
+        return -EINVAL;
+    memcpy(out, val, sizeof(int));
+    return 0;
+}
+
+static int put_int(void *val, size_t *len, int v)
+{
+    if (*len < sizeof(int))
+        return -EINVAL;
+    memcpy(val, &v, sizeof v);
+    *len = sizeof v;
+    return 0;
+}
+
+int tcp_sock_create(struct stack *st, int family, struct sock **out)
+{
+    *out = NULL;
+    struct tcpcb *tp = tcp_alloc(st, family);
+    if (!tp)
+        return -ENOBUFS;
+    uint32_t rb = tp->sk.rcvbuf, sb = tp->sk.sndbuf;
+    sock_init_common(&tp->sk, st, &tcp_proto, family, SOCK_STREAM, 6 /* IPPROTO_TCP */);
+    tp->sk.rcvbuf = rb;
+    tp->sk.sndbuf = sb;
+    tp->cc->init(tp);
+    *out = &tp->sk;
+    return 0;
+}
+
+static bool connected_once(const struct tcpcb *tp)
+{
+    return tp->established_time != 0 || tp->fin_rcvd;
+}
+
+/* ---- bind / listen / accept / connect ---- */
+
+static int tcp_bind(struct sock *s, const struct endpoint *local)
+{
+    struct tcpcb *tp = tcp_from_sock(s);
+    if (tp->state != TCPS_CLOSED || tp->lport || tp->in_ports)
+        return -EINVAL;
+    if (local->addr.family == TP_AF_INET && !ipaddr_is_any(&local->addr) &&
+        !stack_is_local4(s->st, local->addr.v4))
+        return -EADDRNOTAVAIL;
+    uint16_t port = local->port;
+    if (port == 0) {
+        port = tcp_pick_port(tp, &local->addr, NULL, 0);
+        if (!port)
+            return -EADDRINUSE;
+    } else {
+        int err = tcp_port_check(tp, &local->addr, port);
+        if (err)
+            return err;
+    }
+    tp->laddr = local->addr;
+    tp->lport = port;
+    tcp_port_insert(tp);
+    return 0;
+}
+
+static int tcp_listen(struct sock *s, int backlog)
+{
+    struct tcpcb *tp = tcp_from_sock(s);
+    if (backlog < 0)
+        backlog = 0;
+    if (backlog > 4096)
+        backlog = 4096;          /* Linux somaxconn */
+    if (tp->state == TCPS_LISTEN) {
+        tp->backlog = backlog;
+        return 0;
+    }
+    if (tp->state != TCPS_CLOSED || tp->in_hash)
+        return -EINVAL;
+    if (!tp->lport) {
+        struct endpoint any;
+        memset(&any, 0, sizeof any);
+        any.addr.family = (uint8_t)s->family;
+        int err = tcp_bind(s, &any);
+        if (err)
+            return err;
+    }
+    /* A port shared through SO_REUSEADDR cannot become a listener's. */
+    int err = tcp_port_check(tp, &tp->laddr, tp->lport);
+    if (err)
+        return err;
+    tp->backlog = backlog;
+    tcp_set_state(tp, TCPS_LISTEN);
+    tcp_listen_insert(tp);
+    return 0;
+}
+
+static int tcp_accept(struct sock *s, struct sock **child, struct endpoint *peer)
+{
+    struct tcpcb *lp = tcp_from_sock(s);
+    if (lp->state != TCPS_LISTEN)
+        return -EINVAL;
+    struct tcpcb *c = lp->acc_head;
+    if (!c)
+        return -EAGAIN;
+    lp->acc_head = c->acc_next;
+    if (!lp->acc_head)
+        lp->acc_tail = NULL;
+    lp->n_accept--;
+    c->acc_next = NULL;
+    c->on_accept_q = false;
+    c->parent = NULL;
+    if (peer) {
+        memset(peer, 0, sizeof *peer);
+        peer->addr = c->faddr;
+        peer->port = c->fport;
+    }
+    *child = &c->sk;
+    return 0;
+}
+
+static int tcp_connect(struct sock *s, const struct endpoint *peer)
+{
+    struct tcpcb *tp = tcp_from_sock(s);
+    struct stack *st = s->st;
+    switch (tp->state) {
+    case TCPS_CLOSED:
+        break;
+    case TCPS_SYN_SENT:
+    case TCPS_SYN_RECEIVED:
+        return -EALREADY;
+    default:
+        return -EISCONN;
+    }
+    if (connected_once(tp) || tp->in_hash)
+        return -EISCONN;
+    if (peer->addr.family == TP_AF_UNSPEC)
+        return -EAFNOSUPPORT;
+    if (ipaddr_is_any(&peer->addr) || peer->port == 0)
+        return -ECONNREFUSED;
+    struct ipaddr src = tp->laddr;
+    if (ipaddr_is_any(&src)) {
+        if (!ip_select_source(st, &peer->addr, &src))
+            return -ENETUNREACH;
+    }
+    uint16_t lport = tp->lport;
+    if (!lport) {
+        lport = tcp_pick_port(tp, &src, &peer->addr, peer->port);
+        if (!lport)
+            return -EADDRNOTAVAIL;
+    } else if (tcp_lookup(st, &src, lport, &peer->addr, peer->port)) {
+        return -EADDRNOTAVAIL;
+    }
+    tp->laddr = src;
+    tp->lport = lport;
+    tp->faddr = peer->addr;
+    tp->fport = peer->port;
+    tcp_port_insert(tp);
+    tcp_hash_insert(tp);
+    tp->advmss = (uint16_t)tcp_path_mss(st, &tp->faddr);
+    tp->snd_mss = tp->advmss < 536 ? tp->advmss : 536;
+    tp->mss = tp->snd_mss;
+    tp->rcv_wscale = tcp_choose_wscale(tp);
+    tcp_init_seq(tp, tcp_new_isn(st, &tp->laddr, tp->lport, &tp->faddr, tp->fport));
+    tcp_set_state(tp, TCPS_SYN_SENT);
+    st->ctr.tcp_active_opens++;
+    tcp_xmit(tp, tp->iss, 0, TCP_SYN);
+    return -EINPROGRESS;
+}
+
+/* ---- send / recv ---- */
+
+static ssize_t tcp_send(struct sock *s, const void *buf, size_t len, int flags, const struct endpoint *to)
+{
+    struct tcpcb *tp = tcp_from_sock(s);
+    (void)to;
+    if (s->so_error) {
+        int e = s->so_error;
+        s->so_error = 0;
+        return -e;
+    }
+    if (tp->shut_wr)
+        return -EPIPE;
+    if (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED)
+        return -EAGAIN;          /* Linux waits for the handshake */
+    if (tp->state != TCPS_ESTABLISHED && tp->state != TCPS_CLOSE_WAIT)
+        return -EPIPE;
+    if (len == 0)
+        return 0;
+    uint32_t space = tp->snd_limit > tp->sndbuf.len ? tp->snd_limit - tp->sndbuf.len : 0;
+    if (space == 0)
+        return -EAGAIN;
+    uint32_t n = len < space ? (uint32_t)len : space;
+    if (ring_reserve(&tp->sndbuf, tp->sndbuf.len + n) != 0)
+        return -ENOBUFS;
+    ring_write_at(&tp->sndbuf, tp->sndbuf.len, buf, n);
+    tp->sndbuf.len += n;
+    tp->more = (flags & MSG_MORE) != 0;
+    if (tp->busy_since == 0)
+        tp->busy_since = s->st->now;
+    tcp_output(tp);
+    return n;
+}
+
+/* After the user read: offer the space again if it grew enough (Linux's
+ * tcp_cleanup_rbuf rule: the window would at least double). */
+static void window_update(struct tcpcb *tp)
+{
+    if (!(tp->state == TCPS_ESTABLISHED || tp->state == TCPS_FIN_WAIT_1 || tp->state == TCPS_FIN_WAIT_2))
+        return;
+    uint32_t cur = seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+    uint32_t now = tcp_rcv_window(tp);
+    if (now > cur && ((now >= 2 * cur && now - cur >= tp->rcv_mss) || now - cur >= tp->rcv_buf_limit / 2))
+        tcp_send_ack(tp);
+}
+
+static ssize_t tcp_recv(struct sock *s, void *buf, size_t len, int flags, struct endpoint *from,
+                        size_t *full_len)
+{
+    struct tcpcb *tp = tcp_from_sock(s);
+    if (flags & MSG_OOB)
+        return -EINVAL;          /* urgent data stays in the stream (inline) */
+    if (tp->state == TCPS_LISTEN)
+        return -ENOTCONN;
+    if (from) {
+        memset(from, 0, sizeof *from);
+        from->addr = tp->faddr;
+        from->port = tp->fport;
+    }
+    if (tp->rcvbuf.len > 0 && len > 0) {
+        uint32_t n = len < tp->rcvbuf.len ? (uint32_t)len : tp->rcvbuf.len;
+        ring_read_at(&tp->rcvbuf, 0, buf, n);
+        if (!(flags & MSG_PEEK)) {
+            ring_consume(&tp->rcvbuf, n);
+            window_update(tp);
+        }
+        if (full_len)
+            *full_len = n;
+        return n;
+    }
+    if (full_len)
+        *full_len = 0;
+    if (tp->rcvbuf.len > 0)
+        return 0;                /* len == 0 */
+    if (s->so_error) {
+        int e = s->so_error;
+        s->so_error = 0;
+        return -e;
+    }
+    if (tp->fin_rcvd || tp->shut_rd)
+        return 0;
+    if (tp->state == TCPS_CLOSED)
+        return connected_once(tp) ? 0 : -ENOTCONN;
+    return -EAGAIN;
+}
+
+/* ---- shutdown / close ---- */
+
+static void send_fin(struct tcpcb *tp)
+{
+    if (tp->shut_wr)
+        return;
+    tp->shut_wr = true;
+    switch (tp->state) {
+    case TCPS_ESTABLISHED:
+    case TCPS_SYN_RECEIVED:
+        tcp_set_state(tp, TCPS_FIN_WAIT_1);
+        break;
+    case TCPS_CLOSE_WAIT:
+        tcp_set_state(tp, TCPS_LAST_ACK);
+        break;
+    default:
+        return;
+    }
+    tcp_output(tp);
+}
+
+static int tcp_shutdown(struct sock *s, int how)
+{
+    struct tcpcb *tp = tcp_from_sock(s);
+    switch (tp->state) {
+    case TCPS_CLOSED:
+        return -ENOTCONN;
+    case TCPS_LISTEN:
+        if (how == SHUT_WR)
+            return -ENOTCONN;
+        return 0;
+    case TCPS_SYN_SENT:
+        tcp_close_conn(tp, 0);
+        return 0;
+    default:
+        break;
+    }
+    if (how == SHUT_RD || how == SHUT_RDWR) {
+        tp->shut_rd = true;
+        sock_wake(s);
+    }
+    if (how == SHUT_WR || how == SHUT_RDWR) {
+        send_fin(tp);
+        sock_wake(s);
+    }
+    return 0;
+}
+
+static void abort_with_rst(struct tcpcb *tp)
+{
+    if (tcp_synchronized(tp->state) && tp->state != TCPS_TIME_WAIT)
+        tcp_xmit(tp, tp->snd_nxt, 0, TCP_RST | TCP_ACK);
+    else if (tp->state == TCPS_SYN_RECEIVED)
+        tcp_xmit(tp, tp->snd_nxt, 0, TCP_RST | TCP_ACK);
+}
+
+static void tcp_close(struct sock *s)
+{
+    struct tcpcb *tp = tcp_from_sock(s);
+    tp->user_closed = true;
+    switch (tp->state) {
+    case TCPS_LISTEN:
+        /* Unaccepted connections are reset (Linux's inet_csk_listen_stop);
+         * half-open ones just vanish. */
+        tcp_listen_remove(tp);
+        while (tp->acc_head) {
+            struct tcpcb *c = tp->acc_head;
+            tp->acc_head = c->acc_next;
+            tp->n_accept--;
+            c->on_accept_q = false;
+            c->parent = NULL;
+            c->acc_next = NULL;
+            c->user_closed = true;
+            abort_with_rst(c);
+            tcp_close_conn(c, 0);
+        }
+        tp->acc_tail = NULL;
+        tcp_free(tp);
+        return;
+    case TCPS_CLOSED:
+    case TCPS_SYN_SENT:
+        tcp_close_conn(tp, 0);
+        return;
+    default:
+        break;
+    }
+    /* Unread data, or SO_LINGER with a zero timeout: abort with RST
+     * (RFC 9293 3.10.4 allows it; Linux does it, RFC 2525 2.17). */
+    if (tp->rcvbuf.len > 0 || tp->n_ooo > 0 || (tp->linger_on && tp->linger_secs == 0)) {
+        abort_with_rst(tp);
+        tcp_close_conn(tp, 0);
+        return;
+    }
+    tp->shut_rd = true;
+    send_fin(tp);
+    if (tp->state == TCPS_FIN_WAIT_2)
+        tcp_arm_finwait2(tp);
+}
+
+/* ---- options ---- */
+
+static int tcp_setsockopt(struct sock *s, int level, int name, const void *val, size_t len)
+{
+    struct tcpcb *tp = tcp_from_sock(s);
+    int v = 0, err;
+    if (level == SOL_SOCKET) {
+        if (name == SO_LINGER) {
+            struct linger l;
+            if (len < sizeof l)
+                return -EINVAL;
+            memcpy(&l, val, sizeof l);
+            tp->linger_on = l.l_onoff != 0;
+            tp->linger_secs = l.l_linger;
+            return 0;
+        }
+        err = sock_setsockopt_common(s, level, name, val, len);
+        if (err)
+            return err;
+        if (name == SO_KEEPALIVE)
+            tcp_arm_keepalive(tp);
+        if (name == SO_RCVBUF) {
+            tp->rcvbuf_locked = true;
+            tp->rcv_buf_limit = s->rcvbuf;
+            window_update(tp);
+        }
+        if (name == SO_SNDBUF) {
+            tp->sndbuf_locked = true;
+            tp->snd_limit = s->sndbuf;
+        }
+        return 0;
+    }
+    if (level != TP_SOL_TCP)
+        return sock_setsockopt_common(s, level, name, val, len);
+    if (name == TP_TCP_CONGESTION) {
+        char nm[16];
+        size_t n = len < sizeof nm - 1 ? len : sizeof nm - 1;
+        memcpy(nm, val, n);
+        nm[n] = 0;
+        const struct cc_algo *cc = cc_find(nm);
+        if (!cc)
+            return -ENOENT;
+        if (cc != tp->cc) {
+            tp->cc = cc;
+            cc->init(tp);
+        }
+        return 0;
+    }
+    if ((err = get_int(val, len, &v)))
+        return err;
+    switch (name) {
+    case TP_TCP_NODELAY:
+        tp->nodelay = v != 0;
+        if (tp->nodelay) {
+            tp->push_now = true;
+            tcp_output(tp);
+        }
+        return 0;
+    case TP_TCP_CORK:
+        tp->cork = v != 0;
+        if (!tp->cork) {
+            tp->push_now = true;  /* uncorking sends the tail now */
+            tcp_output(tp);
+        }
+        return 0;
+    case TP_TCP_MAXSEG:
+        if (v < TCP_MIN_MSS || v > 32767)
+            return -EINVAL;
+        tp->user_mss = (uint16_t)v;
+        if (tcp_synchronized(tp->state))
+            tcp_update_mss(tp);
+        return 0;
+    case TP_TCP_KEEPIDLE:
+    case TP_TCP_KEEPINTVL:
+        if (v < 1 || v > 32767)
+            return -EINVAL;
+        if (name == TP_TCP_KEEPIDLE) {
+            tp->keep_idle_s = (uint32_t)v;
+            tcp_arm_keepalive(tp);
+        } else {
+            tp->keep_intvl_s = (uint32_t)v;
+        }
+        return 0;
+    case TP_TCP_KEEPCNT:
+        if (v < 1 || v > 127)
+            return -EINVAL;
+        tp->keep_cnt = (uint32_t)v;
+        return 0;
+    case TP_TCP_USER_TIMEOUT:
+        if (v < 0)
+            return -EINVAL;
+        tp->user_timeout_ms = (uint32_t)v;
+        return 0;
+    case TP_TCP_QUICKACK:
+        if (v)
+            tp->quickacks = TCP_QUICKACKS;
+        return 0;
+    case TP_TCP_NOTSENT_LOWAT:
+        return 0;
+    default:
+        return -ENOPROTOOPT;
+    }
+}
+
+static int tcpi_state_of(int st)
+{
+    switch (st) {
+    case TCPS_ESTABLISHED: return TP_TCPI_ESTABLISHED;
+    case TCPS_SYN_SENT: return TP_TCPI_SYN_SENT;
+    case TCPS_SYN_RECEIVED: return TP_TCPI_SYN_RECV;
+    case TCPS_FIN_WAIT_1: return TP_TCPI_FIN_WAIT1;
+    case TCPS_FIN_WAIT_2: return TP_TCPI_FIN_WAIT2;
+    case TCPS_TIME_WAIT: return TP_TCPI_TIME_WAIT;
+    case TCPS_CLOSE_WAIT: return TP_TCPI_CLOSE_WAIT;
+    case TCPS_LAST_ACK: return TP_TCPI_LAST_ACK;
+    case TCPS_LISTEN: return TP_TCPI_LISTEN;
+    case TCPS_CLOSING: return TP_TCPI_CLOSING;
+    default: return TP_TCPI_CLOSE;
+    }
+}
+
+static uint32_t segs(const struct tcpcb *tp, uint32_t bytes)
+{
+    uint32_t m = tp->mss ? tp->mss : 536;
+    return (bytes + m - 1) / m;
+}
+
+static uint32_t ms_since(uint64_t now, uint64_t t)
+{
+    return t && now >= t ? (uint32_t)((now - t) / 1000) : 0;
+}
+
+int tapir_tcp_get_info(struct sock *s, struct tapir_tcp_info *i)
+{
+    if (!s || s->proto != &tcp_proto)
+        return -EOPNOTSUPP;
+    struct tcpcb *tp = tcp_from_sock(s);
+    uint64_t now = s->st->now;
+    memset(i, 0, sizeof *i);
+    i->tcpi_state = (uint8_t)tcpi_state_of(tp->state);
+    i->tcpi_ca_state = (uint8_t)tp->ca_state;
+    i->tcpi_retransmits = (uint8_t)tp->retransmits;
+    i->tcpi_probes = (uint8_t)tp->probes;
+    i->tcpi_backoff = (uint8_t)tp->backoff;
+    i->tcpi_options = (uint8_t)((tp->ts_ok ? TP_TCPI_OPT_TIMESTAMPS : 0) | (tp->sack_ok ? TP_TCPI_OPT_SACK : 0) |
+                                (tp->ws_ok ? TP_TCPI_OPT_WSCALE : 0));
+    if (tp->ws_ok) {
+        i->tcpi_snd_wscale = tp->snd_wscale & 15;
+        i->tcpi_rcv_wscale = tp->rcv_wscale & 15;
+    }
+    i->tcpi_rto = tcp_current_rto(tp);
+    i->tcpi_ato = s->st->cfg.tcp.delack_ms * 1000;
+    i->tcpi_snd_mss = tp->mss;
+    i->tcpi_rcv_mss = tp->rcv_mss;
+    if (tp->state != TCPS_LISTEN) {
+        i->tcpi_unacked = segs(tp, tp->snd_nxt - tp->snd_una);
+        i->tcpi_sacked = tp->sacked_bytes / (tp->mss ? tp->mss : 1);
+        if (!tp->sack_ok)
+            i->tcpi_sacked = tp->dupacks;
+        if (tp->ca_state >= TCP_CA_Recovery && seq_gt(tp->lost_high, tp->snd_una)) {
+            uint32_t lost = tp->lost_high - tp->snd_una - tcp_sack_bytes_between(tp, tp->snd_una, tp->lost_high);
+            i->tcpi_lost = segs(tp, lost);
+            uint32_t hr = seq_min(tp->high_rxt, tp->lost_high);
+            if (seq_gt(hr, tp->snd_una))
+                i->tcpi_retrans = segs(tp, hr - tp->snd_una - tcp_sack_bytes_between(tp, tp->snd_una, hr));
+        }
+    } else {
+        i->tcpi_unacked = (uint32_t)tp->n_accept;   /* Linux: accept queue length */
+        i->tcpi_sacked = (uint32_t)tp->backlog;
+    }
+    i->tcpi_last_data_sent = ms_since(now, tp->last_data_sent);
+    i->tcpi_last_data_recv = ms_since(now, tp->last_data_recv);
+    i->tcpi_last_ack_recv = ms_since(now, tp->last_ack_recv);
+    i->tcpi_pmtu = tp->snd_mss + (tp->faddr.family == TP_AF_INET6 ? 60u : 40u);
+    i->tcpi_rcv_ssthresh = tcp_rcv_window(tp);
+    i->tcpi_rtt = tp->srtt_us;
+    i->tcpi_rttvar = tp->rttvar_us;
+    i->tcpi_snd_ssthresh = tp->ssthresh >= 0x7fffffff ? 0x7fffffff : tp->ssthresh / (tp->mss ? tp->mss : 1);
+    i->tcpi_snd_cwnd = tp->cwnd / (tp->mss ? tp->mss : 1);
+    i->tcpi_advmss = tp->advmss;
+    i->tcpi_reordering = s->st->cfg.tcp.reordering;
+    i->tcpi_rcv_space = tp->rcv_buf_limit;
+    i->tcpi_total_retrans = tp->total_retrans;
+    i->tcpi_bytes_acked = tp->bytes_acked;
+    i->tcpi_bytes_received = tp->bytes_received;
+    i->tcpi_segs_out = tp->segs_out;
+    i->tcpi_segs_in = tp->segs_in;
+    uint32_t off = tp->snd_nxt - tp->snd_buf_seq;
+    i->tcpi_notsent_bytes = off < tp->sndbuf.len ? tp->sndbuf.len - off : 0;
+    i->tcpi_min_rtt = tp->min_rtt_us;
+    i->tcpi_data_segs_in = tp->data_segs_in;
+    i->tcpi_data_segs_out = tp->data_segs_out;
+    if (tp->srtt_us)
+        i->tcpi_delivery_rate = (uint64_t)tp->cwnd * 1000000 / tp->srtt_us;
+    i->tcpi_busy_time = tp->busy_since ? now - tp->busy_since : 0;
+    i->tcpi_rwnd_limited = tp->rwnd_limited_us + (tp->limited_kind == 1 ? now - tp->limited_since : 0);
+    i->tcpi_sndbuf_limited = tp->sndbuf_limited_us + (tp->limited_kind == 2 ? now - tp->limited_since : 0);
+    i->tcpi_delivered = tp->delivered;
+    i->tcpi_bytes_sent = tp->bytes_sent;
+    i->tcpi_bytes_retrans = tp->bytes_retrans;
+    i->tcpi_snd_wnd = tp->snd_wnd;
+    return 0;
+}
+
+static int tcp_getsockopt(struct sock *s, int level, int name, void *val, size_t *len)
+{
+    struct tcpcb *tp = tcp_from_sock(s);
+    if (level == SOL_SOCKET && name == SO_LINGER) {
+        struct linger l = {.l_onoff = tp->linger_on, .l_linger = tp->linger_secs};
+        if (*len < sizeof l)
+            return -EINVAL;
+        memcpy(val, &l, sizeof l);
+        *len = sizeof l;
+        return 0;
+    }
+    if (level != TP_SOL_TCP)
+        return sock_getsockopt_common(s, level, name, val, len);
+    switch (name) {
+    case TP_TCP_NODELAY: return put_int(val, len, tp->nodelay);
+    case TP_TCP_CORK: return put_int(val, len, tp->cork);
+    case TP_TCP_MAXSEG:
+        if (tcp_synchronized(tp->state))
+            return put_int(val, len, tp->mss);
+        return put_int(val, len, tp->user_mss ? tp->user_mss : TCP_MSS_DEFAULT4);
+    case TP_TCP_KEEPIDLE:
+        return put_int(val, len, (int)(tp->keep_idle_s ? tp->keep_idle_s : s->st->cfg.tcp.keepalive_time_s));
+    case TP_TCP_KEEPINTVL:
+        return put_int(val, len, (int)(tp->keep_intvl_s ? tp->keep_intvl_s : s->st->cfg.tcp.keepalive_intvl_s));
+    case TP_TCP_KEEPCNT:
+        return put_int(val, len, (int)(tp->keep_cnt ? tp->keep_cnt : s->st->cfg.tcp.keepalive_probes));
+    case TP_TCP_USER_TIMEOUT: return put_int(val, len, (int)tp->user_timeout_ms);
+    case TP_TCP_QUICKACK: return put_int(val, len, tp->quickacks != 0);
+    case TP_TCP_CONGESTION: {
+        size_t n = strlen(tp->cc->name) + 1;
+        if (n > *len)
+            n = *len;
+        memcpy(val, tp->cc->name, n);
+        *len = n;
+        return 0;
+    }
+    case TP_TCP_INFO: {
+        struct tapir_tcp_info info;
+        tapir_tcp_get_info(s, &info);
+        size_t n = *len < sizeof info ? *len : sizeof info;
+        memcpy(val, &info, n);
+        *len = n;
+        return 0;
+    }
+    default:
+        return -ENOPROTOOPT;
+    }
+}
+
+/* ---- readiness ---- */
+
+static uint32_t tcp_poll(struct sock *s)
+{
+    struct tcpcb *tp = tcp_from_sock(s);
+    uint32_t m = 0;
+    if (tp->state == TCPS_LISTEN)
+        return tp->acc_head ? SOCK_POLLIN : 0;
+    if (s->so_error)
+        m |= SOCK_POLLERR;
+    if ((tp->shut_rd || tp->fin_rcvd) && tp->shut_wr)
+        m |= SOCK_POLLHUP;
+    if (tp->state == TCPS_CLOSED)
+        m |= SOCK_POLLHUP;
+    if (tp->fin_rcvd || tp->shut_rd)
+        m |= SOCK_POLLIN | SOCK_POLLRDHUP;
+    if (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED)
+        return m;
+    if (tp->rcvbuf.len > 0)
+        m |= SOCK_POLLIN;
+    if (tp->shut_wr || tp->state == TCPS_CLOSED) {
+        m |= SOCK_POLLOUT;   /* a write would not block (it fails at once) */
+    } else {
+        /* Linux's sk_stream_is_writeable: free space >= half of what is queued. */
+        uint32_t used = tp->sndbuf.len;
+        uint32_t freeb = tp->snd_limit > used ? tp->snd_limit - used : 0;
+        if (freeb >= used / 2 && freeb > 0)
+            m |= SOCK_POLLOUT;
+    }
+    return m;
+}
+
+static int tcp_getname(struct sock *s, struct endpoint *out, bool peer)
+{
+    struct tcpcb *tp = tcp_from_sock(s);
+    if (peer) {
+        if (!tp->in_hash && !connected_once(tp))
+            return -ENOTCONN;
+        if (tp->state == TCPS_LISTEN || tp->state == TCPS_SYN_SENT)
+            return -ENOTCONN;
+        out->addr = tp->faddr;
+        out->port = tp->fport;
+        return 0;
+    }
+    out->addr = tp->laddr;
+    if (out->addr.family == TP_AF_UNSPEC)
+        out->addr.family = (uint8_t)s->family;
+    out->port = tp->lport;
+    return 0;
+}
+
+/* ---- trace controls ---- */
+
+int tapir_tcp_trace_ring(struct sock *s, int on)
+{
+    if (!s || s->proto != &tcp_proto)
+        return -EOPNOTSUPP;
+    struct tcpcb *tp = tcp_from_sock(s);
+    if (on && !tp->trace_ring) {
+        tp->trace_ring = calloc(TCP_TRACE_RING, sizeof *tp->trace_ring);
+        if (!tp->trace_ring)
+            return -ENOMEM;
+        tp->trace_head = tp->trace_count = 0;
+    } else if (!on) {
+        free(tp->trace_ring);
+        tp->trace_ring = NULL;
+    }
+    return 0;
+}
+
+size_t tapir_tcp_trace_read(struct sock *s, struct tcp_event *out, size_t max)
+{
+    if (!s || s->proto != &tcp_proto)
+        return 0;
+    struct tcpcb *tp = tcp_from_sock(s);
+    size_t n = 0;
+    while (n < max && tp->trace_count) {
+        out[n++] = tp->trace_ring[tp->trace_head];
+        tp->trace_head = (tp->trace_head + 1) % TCP_TRACE_RING;
+        tp->trace_count--;
+    }
+    return n;
+}
+
+int tapir_tcp_trace_fn(struct sock *s, tcp_trace_fn fn, void *ctx)
+{
+    if (!s || s->proto != &tcp_proto)
+        return -EOPNOTSUPP;
+    struct tcpcb *tp = tcp_from_sock(s);
+    tp->trace = fn;
+    tp->trace_ctx = ctx;
+    return 0;
+}
+
+static const struct sock_proto tcp_proto = {
+    .name = "tcp",
+    .bind = tcp_bind,
+    .listen = tcp_listen,
+    .accept = tcp_accept,
+    .connect = tcp_connect,
+    .send = tcp_send,
+    .recv = tcp_recv,
+    .shutdown = tcp_shutdown,
+    .close = tcp_close,
+    .setsockopt = tcp_setsockopt,
+    .getsockopt = tcp_getsockopt,
+    .poll = tcp_poll,
+    .getname = tcp_getname,
+};
