@@ -35,6 +35,7 @@ struct stack *stack_create(uint64_t seed, uint64_t now)
         .ip4_reass_timeout_ms = IP4_REASS_TIMEOUT_MS,
         .ip4_reass_max_bytes = IP4_REASS_MAX_BYTES,
     };
+    tcp_settings_default(&st->cfg.tcp);
     timer_wheel_init(&st->timers, now);
     st->loopback_ifindex = -1;
     st->log_level = TAPIR_LOG_INFO;

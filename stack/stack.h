@@ -158,8 +158,7 @@ struct stack {
 
 struct stack *stack_create(uint64_t seed, uint64_t now);
 void stack_destroy(struct stack *st);
-/* Frees the TCP engine's state (every connection); stack_destroy calls it. */
-void tcp_stack_free(struct stack *st);
+
 
 /* Interfaces.  Return the new index, or -1 (table full / bad argument). */
 int stack_add_netif(struct stack *st, const char *name, const uint8_t mac[6], uint32_t mtu,

@@ -240,6 +240,7 @@ struct tcp_state {
 
 /* ---- tcp_subr.c ---- */
 struct tcp_state *tcp_state_get(struct stack *st);   /* created on first use */
+void tcp_stack_free(struct stack *st);                /* at stack_destroy: every connection */
 struct tcpcb *tcp_alloc(struct stack *st, int family);
 void tcp_free(struct tcpcb *tp);
 void tcp_hash_insert(struct tcpcb *tp);
@@ -284,7 +285,9 @@ static inline uint32_t tcp_ts_now(const struct tcpcb *tp) { return (uint32_t)(tp
 /* ---- tcp_output.c ---- */
 /* Sends what the windows, Nagle and the state allow; an ACK if one is due. */
 void tcp_output(struct tcpcb *tp);
-/* Sends one segment: seq, payload [seq, seq+len) from the send buffer, flags. */
+/* Sends one segment: seq, payload [seq, seq+len) from the send buffer, flags.
+ * Returns the payload bytes sent (fewer than len when options left less
+ * room; FIN is then left off), or -errno. */
 int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags);
 void tcp_send_ack(struct tcpcb *tp);
 /* A RST or ACK not tied to a connection (RFC 9293 3.10.7.1 / 3.5.2). */

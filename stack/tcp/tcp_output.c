@@ -140,6 +140,18 @@ int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags)
     h.win = (flags & TCP_RST) ? 0 : window_field(tp, syn);
 
     size_t optlen = tcp_opts_len(&h.opt);
+    /* The segment must fit the peer's MSS with all our options: SACK blocks
+     * take room that the cached mss (which counts only timestamps) does not
+     * know about, so the payload shrinks here (Linux's tcp_current_mss). */
+    uint32_t mss_cap = tp->snd_mss;
+    if (tp->user_mss && tp->user_mss < mss_cap)
+        mss_cap = tp->user_mss;
+    uint32_t room = mss_cap > optlen ? mss_cap - (uint32_t)optlen : 1;
+    if (len > room) {
+        len = room;
+        flags &= (uint8_t)~TCP_FIN;
+        h.flags = flags;
+    }
     struct pkt *p = pkt_alloc(TCP_HDR_LEN + optlen + len);
     if (!p)
         return -ENOBUFS;
@@ -194,7 +206,10 @@ int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags)
     if (flags & TCP_RST)
         st->ctr.tcp_rst_tx++;
     tcp_trace(tp, TCP_EV_SEND, seq, len, flags);
-    return send_pkt(st, &tp->laddr, &tp->faddr, p, tp->sk.ttl, tp->sk.tos);
+    /* A segment the IP layer refused is as good as lost on the wire: the
+     * retransmission timer recovers it. */
+    send_pkt(st, &tp->laddr, &tp->faddr, p, tp->sk.ttl, tp->sk.tos);
+    return (int)len;
 }
 
 void tcp_send_ack(struct tcpcb *tp)
@@ -262,7 +277,12 @@ static void retransmit(struct tcpcb *tp, uint32_t seq, uint32_t len)
     tp->total_retrans++;
     tp->bytes_retrans += dlen;
     tcp_trace(tp, TCP_EV_RETRANSMIT, seq, dlen, 0);
-    tcp_xmit(tp, seq, dlen, flags);
+    int sent = tcp_xmit(tp, seq, dlen, flags);
+    if (sent < 0)
+        return;
+    if ((uint32_t)sent < dlen)
+        flags &= (uint8_t)~TCP_FIN;
+    dlen = (uint32_t)sent;
     tp->high_rxt = seq + dlen + ((flags & TCP_FIN) ? 1 : 0);
     tp->prr_out += dlen ? dlen : 1;
 }
@@ -353,12 +373,13 @@ void tcp_output(struct tcpcb *tp)
             flags |= TCP_PSH;
         if (fin)
             flags |= TCP_FIN;
-        if (tcp_xmit(tp, tp->snd_nxt, len, flags) != 0 && len == 0)
+        int n = tcp_xmit(tp, tp->snd_nxt, len, flags);
+        if (n < 0)
             break;
         if (tp->ca_state >= TCP_CA_Recovery)
-            tp->prr_out += len;
+            tp->prr_out += (uint32_t)n;
         sent = true;
-        if (fin)
+        if (fin && (uint32_t)n == len)
             break;
     }
     if (!sent && tp->ack_now)

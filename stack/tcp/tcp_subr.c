@@ -57,6 +57,10 @@ struct tcp_state *tcp_state_get(struct stack *st)
         if (st->cfg.tcp.rmem[1] == 0)
             tcp_settings_default(&st->cfg.tcp);
         st->tcp->next_ephemeral = (uint32_t)rng_next(&st->rng);
+        if (stack_at_destroy(st, tcp_stack_free) != 0) {
+            free(st->tcp);
+            st->tcp = NULL;
+        }
     }
     return st->tcp;
 }

