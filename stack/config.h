@@ -104,9 +104,9 @@
 #define TCP_SYN_RETRIES      6        /* Linux tcp_syn_retries */
 #define TCP_SYNACK_RETRIES   5        /* Linux tcp_synack_retries */
 #define TCP_RETRIES2         15       /* Linux tcp_retries2: give up after ~924 s */
-#define TCP_KEEPIDLE_S       7200     /* RFC 9293: >= 2 hours */
-#define TCP_KEEPINTVL_S      75
-#define TCP_KEEPCNT          9
+#define TCP_KEEPALIVE_TIME_S       7200     /* RFC 9293: >= 2 hours */
+#define TCP_KEEPALIVE_INTVL_S      75
+#define TCP_KEEPALIVE_PROBES          9
 #define TCP_INVALID_RATELIMIT_MS 500  /* challenge-ACK / out-of-window ACK rate limit per socket */
 #define TCP_INIT_CWND        10       /* segments, RFC 6928 (Linux TCP_INIT_CWND) */
 #define TCP_REORDERING       3        /* DupThresh (RFC 5681, 6675) */

@@ -37,9 +37,9 @@ void tcp_settings_default(struct tcp_settings *t)
     t->syn_retries = TCP_SYN_RETRIES;
     t->synack_retries = TCP_SYNACK_RETRIES;
     t->retries2 = TCP_RETRIES2;
-    t->keepalive_time_s = TCP_KEEPIDLE_S;
-    t->keepalive_intvl_s = TCP_KEEPINTVL_S;
-    t->keepalive_probes = TCP_KEEPCNT;
+    t->keepalive_time_s = TCP_KEEPALIVE_TIME_S;
+    t->keepalive_intvl_s = TCP_KEEPALIVE_INTVL_S;
+    t->keepalive_probes = TCP_KEEPALIVE_PROBES;
     t->invalid_ratelimit_ms = TCP_INVALID_RATELIMIT_MS;
     t->init_cwnd = TCP_INIT_CWND;
     t->reordering = TCP_REORDERING;
