@@ -60,6 +60,34 @@
 #define UDP_EPHEMERAL_HIGH   60999
 #define RAW_RCVQ_MAX_BYTES   (212992) /* per raw socket receive queue */
 
+/* ---- IPv6 (RFC 8200) ---- */
+#define IP6_DEFAULT_HOP_LIMIT 64
+#define IP6_MAX_IF_ADDRS     8      /* IPv6 addresses per interface (link-local, static, SLAAC) */
+#define IP6_MAX_ROUTES       32     /* IPv6 routes: static, connected, RA prefixes, routers, redirects */
+#define IP6_MAX_MCAST_GROUPS 8      /* groups sockets join per interface (besides ff02::1, solicited-node) */
+#define IP6_REASS_TIMEOUT_MS 60000  /* RFC 8200 4.5: 60 s (Linux ip6frag_time) */
+#define IP6_REASS_MAX_BYTES  (4u << 20) /* all datagrams in reassembly (Linux ip6frag_high_thresh) */
+#define IP6_REASS_MAX_DGRAMS 64     /* datagrams in reassembly at once */
+#define IP6_REASS_MAX_FRAGS  64     /* fragments per datagram */
+#define IP6_PMTU_CACHE       64     /* destinations with a learned path MTU */
+#define IP6_PMTU_EXPIRE_MS   600000 /* a learned path MTU is forgotten after (RFC 8201: >= 5 min) */
+
+/* ---- Neighbor Discovery (RFC 4861 10) and SLAAC (RFC 4862) ---- */
+#define ND_CACHE_MAX         256    /* neighbour entries; a STALE one unused longest goes when full */
+#define ND_HASH_BUCKETS      64     /* hash chains of the cache (power of two) */
+#define ND_PENDING_MAX       8      /* packets queued per unresolved neighbour (oldest dropped) */
+#define ND_REACHABLE_MS      30000  /* REACHABLE_TIME */
+#define ND_RETRANS_MS        1000   /* RETRANS_TIMER */
+#define ND_DELAY_FIRST_PROBE_MS 5000 /* DELAY_FIRST_PROBE_TIME */
+#define ND_MAX_MULTICAST_SOLICIT 3
+#define ND_MAX_UNICAST_SOLICIT 3
+#define ND_STALE_GC_MS       60000  /* a STALE entry unused this long is removed (Linux gc_stale_time) */
+#define ND_MAX_RTR_SOLICITATIONS 3
+#define ND_RTR_SOLICITATION_INTERVAL_MS 4000
+#define ND_MAX_RTR_SOLICITATION_DELAY_MS 1000
+#define IP6_DAD_TRANSMITS    1      /* DupAddrDetectTransmits */
+#define IP6_IDGEN_RETRIES    3      /* RFC 7217: new stable ids tried after DAD conflicts */
+
 /* ---- Sockets ---- */
 #define TAPIR_MAX_SOCKETS    65536
 

@@ -95,7 +95,59 @@
     /* IPv6 */                                                                                     \
     X(ip6_rx, "IPv6 packets received")                                                             \
     X(ip6_rx_bad, "IPv6 dropped: malformed")                                                       \
-    X(ip6_tx, "IPv6 packets sent")
+    X(ip6_tx, "IPv6 packets sent")                                                                 \
+    X(ip6_rx_bad_version, "IPv6 dropped: bad version")                                             \
+    X(ip6_rx_bad_length, "IPv6 dropped: payload length vs frame")                                  \
+    X(ip6_rx_bad_source, "IPv6 dropped: multicast or martian source")                              \
+    X(ip6_rx_not_for_us, "IPv6 dropped: not addressed to us")                                      \
+    X(ip6_rx_tentative, "IPv6 dropped: addressed to a tentative address")                          \
+    X(ip6_rx_bad_ext, "IPv6 dropped: bad extension header chain")                                  \
+    X(ip6_rx_unknown_proto, "IPv6 dropped: unknown Next Header")                                   \
+    X(ip6_rx_delivered, "IPv6 packets delivered to upper layers")                                  \
+    X(ip6_tx_no_route, "IPv6 output dropped: no route")                                            \
+    X(ip6_tx_no_source, "IPv6 output dropped: no usable source address")                           \
+    X(ip6_tx_errors, "IPv6 output dropped: other errors")                                          \
+    X(ip6_frag_created, "IPv6 fragments created")                                                  \
+    X(ip6_pmtu_updates, "IPv6 path MTUs lowered by Packet Too Big")                                \
+    X(ip6_reass_fragments, "IPv6 fragments received")                                              \
+    X(ip6_reass_atomic, "IPv6 atomic fragments processed whole (RFC 6946)")                        \
+    X(ip6_reass_ok, "IPv6 datagrams reassembled")                                                  \
+    X(ip6_reass_timeouts, "IPv6 reassemblies timed out")                                           \
+    X(ip6_reass_overlaps, "IPv6 datagrams dropped: overlapping fragments (RFC 5722)")              \
+    X(ip6_reass_duplicates, "IPv6 fragments dropped: exact duplicates")                            \
+    X(ip6_reass_over_cap, "IPv6 fragments dropped: reassembly memory cap")                         \
+    X(ip6_reass_bad, "IPv6 fragments dropped: malformed")                                          \
+    /* ICMPv6 */                                                                                   \
+    X(icmp6_rx, "ICMPv6 messages received")                                                        \
+    X(icmp6_rx_bad, "ICMPv6 dropped: short or bad checksum")                                       \
+    X(icmp6_rx_echo_requests, "ICMPv6 echo requests received")                                     \
+    X(icmp6_rx_echo_replies, "ICMPv6 echo replies received")                                       \
+    X(icmp6_rx_errors, "ICMPv6 error messages received")                                           \
+    X(icmp6_rx_ptb, "ICMPv6 packet too big received")                                              \
+    X(icmp6_tx, "ICMPv6 messages sent")                                                            \
+    X(icmp6_tx_echo_replies, "ICMPv6 echo replies sent")                                           \
+    X(icmp6_tx_errors, "ICMPv6 errors sent")                                                       \
+    X(icmp6_tx_ratelimited, "ICMPv6 errors not sent: rate limit")                                  \
+    X(icmp6_tx_suppressed, "ICMPv6 errors not sent: about an error, multicast or :: (RFC 4443)")   \
+    /* Neighbor Discovery, SLAAC, MLD */                                                           \
+    X(nd_rx_bad, "ND messages dropped: invalid (hop limit, code, length, options, source)")       \
+    X(nd_rx_ns, "neighbour solicitations received")                                                \
+    X(nd_rx_na, "neighbour advertisements received")                                               \
+    X(nd_rx_rs, "router solicitations received (ignored: we are a host)")                         \
+    X(nd_rx_ra, "router advertisements received")                                                  \
+    X(nd_rx_redirects, "redirects received")                                                       \
+    X(nd_tx_ns, "neighbour solicitations sent")                                                    \
+    X(nd_tx_na, "neighbour advertisements sent")                                                   \
+    X(nd_tx_rs, "router solicitations sent")                                                       \
+    X(nd_cache_evictions, "neighbour entries evicted: cache full")                                 \
+    X(nd_pending_drops, "packets dropped: ND pending queue full")                                  \
+    X(nd_unresolved, "packets dropped: neighbour did not resolve")                                 \
+    X(nd_dad_started, "duplicate address detections started")                                     \
+    X(nd_dad_ok, "addresses that passed DAD")                                                      \
+    X(nd_dad_duplicates, "addresses found duplicate by DAD")                                       \
+    X(slaac_addrs, "addresses formed by SLAAC")                                                    \
+    X(mld_rx_queries, "MLD queries received")                                                      \
+    X(mld_tx_reports, "MLD reports sent")
 
 struct tapir_counters {
 #define TAPIR_COUNTER_FIELD(name, desc) uint64_t name;

@@ -90,6 +90,14 @@ static struct netif *new_netif(struct stack *st, const char *name, uint32_t mtu)
     return nif;
 }
 
+/* IPv6 comes up with the interface unless turned off (like Linux). */
+static void ip6_auto_up(struct stack *st, int ifindex)
+{
+    struct ip6_settings *s6 = stack_ip6_settings(st);
+    if (s6 && s6->enabled)
+        stack_ip6_up(st, ifindex);
+}
+
 int stack_add_netif(struct stack *st, const char *name, const uint8_t mac[6], uint32_t mtu,
                     netif_tx_fn tx, void *tx_ctx)
 {
@@ -101,6 +109,7 @@ int stack_add_netif(struct stack *st, const char *name, const uint8_t mac[6], ui
     memcpy(nif->mac, mac, 6);
     nif->tx = tx;
     nif->tx_ctx = tx_ctx;
+    ip6_auto_up(st, nif->index);
     return nif->index;
 }
 
@@ -114,6 +123,7 @@ int stack_add_tun(struct stack *st, const char *name, uint32_t mtu, netif_tx_fn 
     nif->tun = true;
     nif->tx = tx;
     nif->tx_ctx = tx_ctx;
+    ip6_auto_up(st, nif->index);
     return nif->index;
 }
 
@@ -128,6 +138,7 @@ int stack_add_loopback(struct stack *st)
     st->loopback_ifindex = nif->index;
     if (stack_add_ip4(st, nif->index, IP4(127, 0, 0, 1), 8) != 0)
         return -1;
+    ip6_auto_up(st, nif->index);   /* ::1 */
     return nif->index;
 }
 

@@ -212,4 +212,33 @@ int stack_at_destroy(struct stack *st, void (*fn)(struct stack *st));
 void stack_logf(struct stack *st, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* ---- IPv6 (stack/ip6.c, nd.c, slaac.c; types in stack/ip6.h) ---- */
+struct ip6_settings;
+struct ip6_addr_info;
+/* The IPv6 knobs; NULL only if memory is exhausted. */
+struct ip6_settings *stack_ip6_settings(struct stack *st);
+/* Brings IPv6 up on an interface: link-local address (DAD), the all-nodes
+ * group, router solicitation.  Called by stack_add_netif when IPv6 is
+ * enabled; a caller may call it again after changing settings (no-op when
+ * already up).  The loopback gets ::1.  0 or -errno. */
+int stack_ip6_up(struct stack *st, int ifindex);
+/* A static address with its on-link prefix; DAD runs first (the address is
+ * tentative until it passes).  0 or -errno (-EEXIST, -ENOSPC, -EINVAL). */
+int stack_add_ip6(struct stack *st, int ifindex, const uint8_t addr[16], uint8_t prefix_len);
+int stack_del_ip6(struct stack *st, int ifindex, const uint8_t addr[16]);
+/* A route: gateway NULL = on-link. A /0 with a gateway is a default route. */
+int stack_add_route6(struct stack *st, const uint8_t dest[16], uint8_t prefix_len,
+                     const uint8_t *gateway, int ifindex);
+/* The addresses held (all interfaces when ifindex < 0); returns how many
+ * were written to out (at most max). */
+int stack_ip6_addrs(struct stack *st, int ifindex, struct ip6_addr_info *out, int max);
+/* Is a one of our usable IPv6 addresses (or ::1)? */
+bool stack_is_local6(struct stack *st, const uint8_t a[16]);
+/* The neighbour cache entry of addr on ifindex: its ND_* state (0: none) and
+ * link-layer address (mac may be NULL). */
+int stack_ip6_neighbour(struct stack *st, int ifindex, const uint8_t addr[16], uint8_t mac[6]);
+/* Joins / leaves an IPv6 multicast group on ifindex (sends MLD reports). */
+int stack_ip6_join(struct stack *st, int ifindex, const uint8_t group[16]);
+int stack_ip6_leave(struct stack *st, int ifindex, const uint8_t group[16]);
+
 #endif

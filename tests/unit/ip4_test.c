@@ -11,6 +11,7 @@
 #include "stack/checksum.h"
 #include "stack/ip.h"
 #include "stack/ip4.h"
+#include "stack/ip6.h"
 #include "stack/socket.h"
 #include "stack/wire/eth.h"
 #include "stack/wire/icmp.h"
@@ -33,6 +34,8 @@ static void setup(struct fix *f)
     memset(f, 0, sizeof *f);
     f->now = 1000000;
     f->st = stack_create(11, f->now);
+    /* IPv4 only: no IPv6 DAD / router solicitation frames in the capture. */
+    stack_ip6_settings(f->st)->enabled = false;
     stack_add_loopback(f->st);
     f->ifx = stack_add_netif(f->st, "eth0", our_mac, 1500, capture_tx, &f->cap);
     cr_assert_eq(stack_add_ip4(f->st, f->ifx, OUR, 24), 0);
