@@ -64,10 +64,10 @@ bool icmp6_send_error(struct stack *st, int ifindex, const uint8_t *pkt, size_t 
         return false;
     }
     /* ... nor about an ICMPv6 error or a Redirect. */
-    struct ip6_ext x;
-    ip6_ext_walk(pkt, len, pkt[6], IP6_HDR_LEN, 6, false, &x);
-    if (x.proto == IPPROTO_NUM_ICMPV6 && x.l4_off < len) {
-        uint8_t t = pkt[x.l4_off];
+    uint8_t proto = 0;
+    size_t l4 = ip6_skip_ext(pkt, len, &proto);
+    if (l4 && proto == IPPROTO_NUM_ICMPV6 && l4 < len) {
+        uint8_t t = pkt[l4];
         if (icmp6_is_error(t) || t == ICMP6_ND_REDIRECT) {
             st->ctr.icmp6_tx_suppressed++;
             return false;

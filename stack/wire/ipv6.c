@@ -282,3 +282,29 @@ void ip6_ext_walk(const uint8_t *pkt, size_t len, uint8_t first, size_t start, s
         off += hlen;
     }
 }
+
+size_t ip6_skip_ext(const uint8_t *pkt, size_t len, uint8_t *proto)
+{
+    if (len < IP6_HDR_LEN)
+        return 0;
+    uint8_t nh = pkt[6];
+    size_t off = IP6_HDR_LEN;
+    for (int n = 0; ip6_nh_is_ext(nh); n++) {
+        if (n >= IP6_EXT_MAX_HDRS || off + 8 > len)
+            return 0;
+        if (nh == IP6_NH_FRAGMENT) {
+            if ((pkt[off + 2] << 8 | pkt[off + 3]) & 0xfff8)
+                return 0;   /* not the first fragment: no upper-layer header here */
+            nh = pkt[off];
+            off += IP6_FRAG_HDR_LEN;
+            continue;
+        }
+        size_t hlen = ((size_t)pkt[off + 1] + 1) * 8;
+        nh = pkt[off];
+        off += hlen;
+    }
+    if (off > len)
+        return 0;
+    *proto = nh;
+    return off;
+}

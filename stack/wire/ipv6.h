@@ -143,6 +143,13 @@ struct ip6_ext {
 void ip6_ext_walk(const uint8_t *pkt, size_t len, uint8_t first, size_t start, size_t first_nh_off,
                   bool dst_multicast, struct ip6_ext *out);
 
+/* Skips the extension headers of a whole packet without judging their
+ * contents (the way to find "what is this packet" when deciding whether an
+ * ICMPv6 error may be sent about it).  Returns the offset of the upper layer
+ * and sets *proto; returns 0 if the chain is truncated, too long, or meets a
+ * non-first fragment. */
+size_t ip6_skip_ext(const uint8_t *pkt, size_t len, uint8_t *proto);
+
 /* Is nh an extension header the walk knows? */
 bool ip6_nh_is_ext(uint8_t nh);
 
