@@ -123,6 +123,8 @@ struct tcpcb {
     uint32_t irs, rcv_nxt, rcv_adv, rcv_up;
     uint32_t rcv_wup;            /* rcv_nxt when we last sent an ACK */
     uint32_t rcv_buf_limit;      /* receive buffer size: the window's ceiling */
+    uint32_t rcvq_copied;        /* bytes the user read since rcvq_time (autotuning) */
+    uint64_t rcvq_time;
 
     /* Buffers */
     struct tcp_ring sndbuf, rcvbuf;

@@ -75,6 +75,23 @@ static void take_syn_options(struct tcpcb *tp, const struct tcp_opts *o)
     tp->rcv_mss = tp->mss < TCP_MSS_DEFAULT4 ? tp->mss : TCP_MSS_DEFAULT4;
 }
 
+/* Send-buffer autotuning (Linux's tcp_sndbuf_expand): unless the user set
+ * SO_SNDBUF, the buffer holds at least two congestion windows, so the
+ * application can keep the pipe full; capped by tcp_wmem[2]. */
+static void sndbuf_expand(struct tcpcb *tp)
+{
+    if (tp->sndbuf_locked)
+        return;
+    uint64_t want = 2ull * (tp->cwnd > tp->snd_wnd ? tp->cwnd : tp->snd_wnd);
+    uint32_t cap = tp->st->cfg.tcp.wmem[2];
+    if (want > cap)
+        want = cap;
+    if (want > tp->snd_limit) {
+        tp->snd_limit = (uint32_t)want;
+        tp->sk.sndbuf = tp->snd_limit;
+    }
+}
+
 /* The connection is established: start congestion control and keepalive. */
 static void established(struct tcpcb *tp)
 {
@@ -86,6 +103,7 @@ static void established(struct tcpcb *tp)
     if (!tp->rtt_valid && tp->total_retrans)
         tp->rto_us = 3000000;
     tp->cc->conn_init(tp);
+    sndbuf_expand(tp);
     tp->last_ack_recv = tp->st->now;
     tcp_arm_keepalive(tp);
 }
@@ -645,6 +663,7 @@ static bool process_ack(struct tcpcb *tp, struct seg *s)
             tp->cwnd_limited = false;
             tp->flight_mark = tp->snd_nxt;
         }
+        sndbuf_expand(tp);
         sock_wake(&tp->sk);       /* send space */
     }
     return true;

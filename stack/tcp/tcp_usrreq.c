@@ -224,6 +224,31 @@ static void window_update(struct tcpcb *tp)
         tcp_send_ack(tp);
 }
 
+/* Receive-buffer autotuning (Linux's dynamic right-sizing, simplified):
+ * once per RTT, if the application read more than a quarter of the buffer,
+ * let the buffer grow to twice that amount, up to tcp_rmem[2], so the
+ * window never limits a fast reader.  Not when SO_RCVBUF fixed the size. */
+static void rcvbuf_autotune(struct tcpcb *tp, uint32_t n)
+{
+    uint64_t now = tp->st->now;
+    tp->rcvq_copied += n;
+    uint64_t rtt = tp->srtt_us ? tp->srtt_us : 1000;
+    if (now - tp->rcvq_time < rtt)
+        return;
+    if (!tp->rcvbuf_locked && tp->rcvq_copied > tp->rcv_buf_limit / 4) {
+        uint64_t want = 4ull * tp->rcvq_copied;
+        uint32_t cap = tp->st->cfg.tcp.rmem[2];
+        if (want > cap)
+            want = cap;
+        if (want > tp->rcv_buf_limit) {
+            tp->rcv_buf_limit = (uint32_t)want;
+            tp->sk.rcvbuf = tp->rcv_buf_limit;
+        }
+    }
+    tp->rcvq_copied = 0;
+    tp->rcvq_time = now;
+}
+
 static ssize_t tcp_recv(struct sock *s, void *buf, size_t len, int flags, struct endpoint *from,
                         size_t *full_len)
 {
@@ -242,6 +267,7 @@ static ssize_t tcp_recv(struct sock *s, void *buf, size_t len, int flags, struct
         ring_read_at(&tp->rcvbuf, 0, buf, n);
         if (!(flags & MSG_PEEK)) {
             ring_consume(&tp->rcvbuf, n);
+            rcvbuf_autotune(tp, n);
             window_update(tp);
         }
         if (full_len)
