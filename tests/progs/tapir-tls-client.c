@@ -273,8 +273,16 @@ int main(int argc, char **argv)
             print_error("recv");
             goto close;
         }
-        unwrap = false; /* the peer said close_notify and may be gone */
         printf("eof: clean\n");
+        /* Answer the peer's close_notify with ours (it may be gone already:
+         * then only say so). */
+        if (unwrap) {
+            if (tapir_ssl_unwrap(s) < 0)
+                print_error("unwrap");
+            else
+                printf("unwrap: ok\n");
+            unwrap = false;
+        }
     }
     if (nonblock)
         printf("want-read: %d\nwant-write: %d\n", wants_r, wants_w);
