@@ -10,8 +10,17 @@
 
 #include "drivers/wrap.h"
 #include "stack/addr.h"
+#include "stack/checksum.h"
+#include "stack/wire/arp.h"
+#include "stack/wire/icmp.h"
+#include "stack/wire/ipv4.h"
+#include "stack/wire/udp.h"
 
-/* ---- the decoder: reads big-endian fields with explicit bounds ---- */
+/* ---- the decoder ----
+ * ARP, IPv4, ICMP and UDP go through the stack's own wire codecs (so the
+ * trace judges a frame as the stack will, and says "bad cksum" where the
+ * stack will drop it); Ethernet and the TCP header are read here with
+ * explicit bounds. */
 
 struct out {
     char *p;
@@ -37,26 +46,19 @@ static uint32_t be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static const char *ip4s(const uint8_t *p, char *buf)
-{
-    struct ipaddr a = ip4(be32(p));
-    return ipaddr_str(&a, buf);
-}
-
 static void arp(struct out *o, const uint8_t *p, size_t n)
 {
     char a[IPADDR_STRLEN], b[IPADDR_STRLEN], m[MAC_STRLEN];
-    if (n < 28 || be16(p) != 1 || be16(p + 2) != 0x0800 || p[4] != 6 || p[5] != 4) {
-        put(o, "ARP, unknown or truncated, length %zu", n);
+    struct arp_pkt ap;
+    if (arp_pkt_parse(p, n, &ap) != 0) {
+        put(o, "ARP, unknown or malformed, length %zu", n);
         return;
     }
-    uint16_t op = be16(p + 6);
-    if (op == 1)
-        put(o, "ARP, Request who-has %s tell %s", ip4s(p + 24, a), ip4s(p + 14, b));
-    else if (op == 2)
-        put(o, "ARP, Reply %s is-at %s", ip4s(p + 14, a), mac_str(p + 8, m));
+    struct ipaddr spa = ip4(ap.spa), tpa = ip4(ap.tpa);
+    if (ap.op == ARP_OP_REQUEST)
+        put(o, "ARP, Request who-has %s tell %s", ipaddr_str(&tpa, a), ipaddr_str(&spa, b));
     else
-        put(o, "ARP, op %u", op);
+        put(o, "ARP, Reply %s is-at %s", ipaddr_str(&spa, a), mac_str(ap.sha, m));
     put(o, ", length %zu", n);
 }
 
@@ -104,7 +106,8 @@ static void tcp_options(struct out *o, const uint8_t *p, size_t n)
     put(o, "]");
 }
 
-static void tcp(struct out *o, const uint8_t *p, size_t n, const char *src, const char *dst)
+static void tcp(struct out *o, const uint8_t *p, size_t n, const char *src, const char *dst,
+                const struct ipaddr *s_ip, const struct ipaddr *d_ip, bool whole)
 {
     if (n < 20) {
         put(o, "IP %s > %s: TCP, truncated, length %zu", src, dst, n);
@@ -133,85 +136,95 @@ static void tcp(struct out *o, const uint8_t *p, size_t n, const char *src, cons
     if (hl > 20)
         tcp_options(o, p + 20, hl - 20);
     put(o, ", length %zu", n - hl);
+    if (whole && csum_finish(csum_add(csum_pseudo(s_ip, d_ip, 6, (uint32_t)n), p, n)) != 0)
+        put(o, " [bad tcp cksum]");
 }
 
-static void icmp(struct out *o, const uint8_t *p, size_t n)
+static void icmp(struct out *o, const uint8_t *p, size_t n, bool whole)
 {
-    if (n < 8) {
+    struct icmp_hdr h;
+    if (icmp_parse(p, n, &h, false) != 0) {
         put(o, "ICMP, truncated, length %zu", n);
         return;
     }
-    uint8_t type = p[0], code = p[1];
-    switch (type) {
-    case 0:
-    case 8:
-        put(o, "ICMP echo %s, id %u, seq %u", type ? "request" : "reply", be16(p + 4), be16(p + 6));
+    switch (h.type) {
+    case ICMP_ECHO_REPLY:
+    case ICMP_ECHO_REQUEST:
+        put(o, "ICMP echo %s, id %u, seq %u", h.type == ICMP_ECHO_REQUEST ? "request" : "reply",
+            (unsigned)(h.rest >> 16), (unsigned)(h.rest & 0xffff));
         break;
-    case 3: {
+    case ICMP_DEST_UNREACH: {
         static const char *why[] = {"net", "host", "protocol", "port", "need to frag"};
-        if (code < 5)
-            put(o, "ICMP %s unreachable", why[code]);
+        if (h.code < 5)
+            put(o, "ICMP %s unreachable", why[h.code]);
         else
-            put(o, "ICMP unreachable code %u", code);
-        if (code == 4)
-            put(o, " (mtu %u)", be16(p + 6));
+            put(o, "ICMP unreachable code %u", h.code);
+        if (h.code == ICMP_FRAG_NEEDED)
+            put(o, " (mtu %u)", (unsigned)(h.rest & 0xffff));
         break;
     }
-    case 11:
-        put(o, "ICMP time exceeded, code %u", code);
+    case ICMP_TIME_EXCEEDED:
+        put(o, "ICMP time exceeded, code %u", h.code);
         break;
     default:
-        put(o, "ICMP type %u code %u", type, code);
+        put(o, "ICMP type %u code %u", h.type, h.code);
     }
     put(o, ", length %zu", n);
+    if (whole && icmp_parse(p, n, &h, true) == WIRE_ECSUM)
+        put(o, " [bad icmp cksum]");
 }
 
 static void ipv4(struct out *o, const uint8_t *p, size_t n)
 {
     char s[IPADDR_STRLEN], d[IPADDR_STRLEN];
-    if (n < 20 || p[0] >> 4 != 4) {
-        put(o, "IP, truncated or bad version, length %zu", n);
+    struct ipv4_hdr h;
+    int rc = ipv4_parse(p, n, &h, false);
+    if (rc != 0) {
+        put(o, "IP, %s, length %zu",
+            rc == WIRE_EVERSION ? "bad version" : rc == WIRE_ETRUNC ? "truncated"
+            : rc == WIRE_ELEN  ? "total length beyond the frame" : "bad header", n);
         return;
     }
-    size_t hl = (size_t)(p[0] & 15) * 4, tot = be16(p + 2);
-    if (hl < 20 || tot < hl || tot > n) {
-        put(o, "IP %s > %s: bad header (ihl %zu, total %zu, frame %zu)", ip4s(p + 12, s),
-            ip4s(p + 16, d), hl, tot, n);
-        return;
+    struct ipaddr sa = ip4(h.src), da = ip4(h.dst);
+    ipaddr_str(&sa, s);
+    ipaddr_str(&da, d);
+    const uint8_t *l4 = p + h.hdr_len;
+    size_t l4n = (size_t)h.total_len - h.hdr_len;
+    bool whole = !ipv4_is_fragment(&h); /* only a whole datagram's L4 checksum can be checked */
+    if (h.frag_off) {
+        put(o, "IP %s > %s: ip-proto-%u (frag %u:%zu@%u%s)", s, d, h.proto, h.id, l4n, h.frag_off,
+            h.mf ? "+" : "");
+    } else {
+        switch (h.proto) {
+        case 1:
+            put(o, "IP %s > %s: ", s, d);
+            icmp(o, l4, l4n, whole);
+            break;
+        case 6:
+            tcp(o, l4, l4n, s, d, &sa, &da, whole);
+            break;
+        case 17: {
+            struct udp_hdr u;
+            int urc = udp_parse(l4, l4n, &u, NULL, NULL);
+            if (urc != 0) {
+                put(o, "IP %s > %s: UDP, %s", s, d, urc == WIRE_ETRUNC ? "truncated" : "bad length");
+                break;
+            }
+            put(o, "IP %s.%u > %s.%u: UDP, length %u", s, u.sport, d, u.dport, u.len - 8u);
+            if (whole && udp_parse(l4, l4n, &u, &sa, &da) == WIRE_ECSUM)
+                put(o, " [bad udp cksum]");
+            break;
+        }
+        default:
+            put(o, "IP %s > %s: ip-proto-%u, length %zu", s, d, h.proto, l4n);
+        }
+        if (h.mf)
+            put(o, " (frag %u:%zu@0+)", h.id, l4n);
     }
-    ip4s(p + 12, s);
-    ip4s(p + 16, d);
-    uint16_t frag = be16(p + 6), id = be16(p + 4);
-    size_t off = (size_t)(frag & 0x1fff) * 8;
-    bool mf = frag & 0x2000;
-    const uint8_t *l4 = p + hl;
-    size_t l4n = tot - hl;
-    if (off) {
-        put(o, "IP %s > %s: ip-proto-%u (frag %u:%zu@%zu%s)", s, d, p[9], id, l4n, off, mf ? "+" : "");
-        return;
-    }
-    switch (p[9]) {
-    case 1:
-        put(o, "IP %s > %s: ", s, d);
-        icmp(o, l4, l4n);
-        break;
-    case 6:
-        tcp(o, l4, l4n, s, d);
-        break;
-    case 17:
-        if (l4n < 8)
-            put(o, "IP %s > %s: UDP, truncated", s, d);
-        else
-            put(o, "IP %s.%u > %s.%u: UDP, length %u", s, be16(l4), d, be16(l4 + 2),
-                be16(l4 + 4) >= 8 ? be16(l4 + 4) - 8 : 0);
-        break;
-    default:
-        put(o, "IP %s > %s: ip-proto-%u, length %zu", s, d, p[9], l4n);
-    }
-    if (mf)
-        put(o, " (frag %u:%zu@0+)", id, l4n);
-    if (p[8] <= 1)
-        put(o, " [ttl %u]", p[8]);
+    if (ipv4_parse(p, n, &h, true) == WIRE_ECSUM)
+        put(o, " [bad ip cksum]");
+    if (h.ttl <= 1)
+        put(o, " [ttl %u]", h.ttl);
 }
 
 static void ipv6(struct out *o, const uint8_t *p, size_t n)
