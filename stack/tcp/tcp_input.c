@@ -56,7 +56,7 @@ static void take_syn_options(struct tcpcb *tp, const struct tcp_opts *o)
     if (peer_mss < TCP_MIN_MSS)
         peer_mss = TCP_MIN_MSS;
     tp->snd_mss = (uint16_t)peer_mss;
-    tp->advmss = (uint16_t)path;
+    tp->advmss = (uint16_t)(tp->user_mss && tp->user_mss < path ? tp->user_mss : path);
     /* RFC 7323 2.2: scaling only if both SYNs carry the option. */
     if (cfg->window_scaling && o->ws_ok) {
         tp->ws_ok = true;
@@ -104,7 +104,8 @@ static void established(struct tcpcb *tp)
         tp->rto_us = 3000000;
     tp->cc->conn_init(tp);
     sndbuf_expand(tp);
-    tp->last_ack_recv = tp->st->now;
+    /* Linux starts the TCP_INFO idle clocks at establishment. */
+    tp->last_ack_recv = tp->last_data_recv = tp->last_data_sent = tp->st->now;
     tcp_arm_keepalive(tp);
 }
 
@@ -829,13 +830,12 @@ static void sync_input(struct tcpcb *tp, const struct ip_rx *rx, struct seg *s)
         return;
     }
 
-    /* RFC 7323 4.3: remember the peer's timestamp if this segment covers
-     * Last.ACK.sent. */
-    if (tp->ts_ok && s->h.opt.ts_ok && seq_leq(s->seq, tp->last_ack_sent) &&
-        seq_geq(s->seq + seg_len(s), tp->last_ack_sent) && !seq_lt(s->h.opt.tsval, tp->ts_recent)) {
-        tp->ts_recent = s->h.opt.tsval;
-        tp->ts_recent_time = st->now;
-    }
+    /* RFC 7323 4.3: the peer's timestamp is remembered (below) only once the
+     * segment has passed every check, its ACK included: a segment with a
+     * bogus ACK must not move TS.Recent (Linux does the same). */
+    bool ts_update = tp->ts_ok && s->h.opt.ts_ok && seq_leq(s->seq, tp->last_ack_sent) &&
+                     seq_geq(s->seq + seg_len(s), tp->last_ack_sent) &&
+                     !seq_lt(s->h.opt.tsval, tp->ts_recent);
 
     /* second: RST (RFC 5961 3.2): exactly RCV.NXT resets; elsewhere in the
      * window it earns a challenge ACK. */
@@ -921,6 +921,11 @@ static void sync_input(struct tcpcb *tp, const struct ip_rx *rx, struct seg *s)
             }
             return;
         }
+    }
+
+    if (ts_update) {
+        tp->ts_recent = s->h.opt.tsval;
+        tp->ts_recent_time = st->now;
     }
 
     /* sixth: URG.  We keep urgent data in the stream (as SO_OOBINLINE) and

@@ -168,6 +168,8 @@ static int tcp_connect(struct sock *s, const struct endpoint *peer)
     tcp_port_insert(tp);
     tcp_hash_insert(tp);
     tp->advmss = (uint16_t)tcp_path_mss(st, &tp->faddr);
+    if (tp->user_mss && tp->user_mss < tp->advmss)
+        tp->advmss = tp->user_mss;
     tp->snd_mss = tp->advmss < 536 ? tp->advmss : 536;
     tp->mss = tp->snd_mss;
     tp->rcv_wscale = tcp_choose_wscale(tp);
