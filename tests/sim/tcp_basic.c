@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 
+#include "stack/tcp/tcp.h"
 #include "stack/tcp_info.h"
 #include "tests/sim/tcp_simnet.h"
 
@@ -83,5 +84,124 @@ Test(tcp_sim, connect_refused)
     cr_assert_eq(sock_getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &len), 0);
     cr_assert_eq(err, ECONNREFUSED);
     sock_close(c);
+    simnet_fini(&n);
+}
+
+Test(tcp_sim, half_close_both_ways)
+{
+    struct simnet n;
+    struct tapir_memlink_opts o = {.seed = 3, .delay_us = 3000};
+    simnet_init(&n, &o);
+    struct sock *c, *s, *l;
+    open_pair(&n, &c, &s, &l);
+    /* A shuts its sending side; B can still send to A. */
+    cr_assert_eq(sock_shutdown(c, SHUT_WR), 0);
+    cr_assert_eq(sock_send(c, "x", 1, 0, NULL), -EPIPE);
+    simnet_run_until(&n, n.now + 100000);
+    char buf[8];
+    cr_assert_eq(sock_recv(s, buf, sizeof buf, 0, NULL, NULL), 0, "B sees EOF");
+    struct tapir_tcp_info ti;
+    tapir_tcp_get_info(s, &ti);
+    cr_assert_eq(ti.tcpi_state, TP_TCPI_CLOSE_WAIT);
+    cr_assert_eq(sock_send(s, "late", 4, 0, NULL), 4);
+    simnet_run_until(&n, n.now + 100000);
+    cr_assert_eq(sock_recv(c, buf, sizeof buf, 0, NULL, NULL), 4, "data flows after half-close");
+    tapir_tcp_get_info(c, &ti);
+    cr_assert_eq(ti.tcpi_state, TP_TCPI_FIN_WAIT2);
+    sock_close(s);
+    simnet_run_until(&n, n.now + 100000);
+    cr_assert_eq(sock_recv(c, buf, sizeof buf, 0, NULL, NULL), 0);
+    tapir_tcp_get_info(c, &ti);
+    cr_assert_eq(ti.tcpi_state, TP_TCPI_TIME_WAIT);
+    sock_close(c);
+    sock_close(l);
+    /* After TIME_WAIT nothing is left on either side. */
+    simnet_run_until(&n, n.now + 61000000);
+    cr_assert_eq(n.st[0]->tcp->n_socks, 0, "A: %u control blocks left", n.st[0]->tcp->n_socks);
+    cr_assert_eq(n.st[1]->tcp->n_socks, 0, "B: %u control blocks left", n.st[1]->tcp->n_socks);
+    simnet_fini(&n);
+}
+
+Test(tcp_sim, close_with_unread_data_resets)
+{
+    struct simnet n;
+    struct tapir_memlink_opts o = {.seed = 4, .delay_us = 3000};
+    simnet_init(&n, &o);
+    struct sock *c, *s, *l;
+    open_pair(&n, &c, &s, &l);
+    cr_assert_eq(sock_send(c, "unread", 6, 0, NULL), 6);
+    simnet_run_until(&n, n.now + 100000);
+    sock_close(s);                 /* B never read: RST (RFC 2525 2.17, Linux) */
+    simnet_run_until(&n, n.now + 100000);
+    char buf[8];
+    cr_assert_eq(sock_recv(c, buf, sizeof buf, 0, NULL, NULL), -ECONNRESET);
+    cr_assert_eq(sock_send(c, "x", 1, 0, NULL), -EPIPE);
+    cr_assert(sock_poll(c) & SOCK_POLLHUP);
+    sock_close(c);
+    sock_close(l);
+    cr_assert_eq(n.st[0]->tcp->n_socks, 0);
+    cr_assert_eq(n.st[1]->tcp->n_socks, 0);
+    simnet_fini(&n);
+}
+
+Test(tcp_sim, simultaneous_open)
+{
+    struct simnet n;
+    struct tapir_memlink_opts o = {.seed = 5, .delay_us = 10000};
+    simnet_init(&n, &o);
+    struct sock *x, *y;
+    cr_assert_eq(sock_create(n.st[0], TP_AF_INET, SOCK_STREAM, 0, &x), 0);
+    cr_assert_eq(sock_create(n.st[1], TP_AF_INET, SOCK_STREAM, 0, &y), 0);
+    struct endpoint ex = simnet_ep(0, 7000), ey = simnet_ep(1, 7001);
+    cr_assert_eq(sock_bind(x, &ex), 0);
+    cr_assert_eq(sock_bind(y, &ey), 0);
+    cr_assert_eq(sock_connect(x, &ey), -EINPROGRESS);
+    cr_assert_eq(sock_connect(y, &ex), -EINPROGRESS);
+    simnet_run_until(&n, n.now + 500000);
+    struct tapir_tcp_info ti;
+    tapir_tcp_get_info(x, &ti);
+    cr_assert_eq(ti.tcpi_state, TP_TCPI_ESTABLISHED);
+    tapir_tcp_get_info(y, &ti);
+    cr_assert_eq(ti.tcpi_state, TP_TCPI_ESTABLISHED);
+    cr_assert_eq(sock_send(x, "ping", 4, 0, NULL), 4);
+    simnet_run_until(&n, n.now + 100000);
+    char buf[8];
+    cr_assert_eq(sock_recv(y, buf, sizeof buf, 0, NULL, NULL), 4);
+    /* Simultaneous close: both FIN at once, through CLOSING to TIME_WAIT. */
+    sock_shutdown(x, SHUT_WR);
+    sock_shutdown(y, SHUT_WR);
+    simnet_run_until(&n, n.now + 100000);
+    tapir_tcp_get_info(x, &ti);
+    cr_assert_eq(ti.tcpi_state, TP_TCPI_TIME_WAIT);
+    tapir_tcp_get_info(y, &ti);
+    cr_assert_eq(ti.tcpi_state, TP_TCPI_TIME_WAIT);
+    sock_close(x);
+    sock_close(y);
+    simnet_fini(&n);
+}
+
+Test(tcp_sim, unreachable_peer_times_out)
+{
+    struct simnet n;
+    struct tapir_memlink_opts o = {.seed = 6, .delay_us = 1000};
+    simnet_init(&n, &o);
+    struct sock *c, *s, *l;
+    open_pair(&n, &c, &s, &l);
+    n.st[1]->cfg.tcp.retries2 = 5;
+    n.st[0]->cfg.tcp.retries2 = 5;
+    /* Cut the wire: from now on only A runs, and nothing reaches it. */
+    cr_assert_eq(sock_send(c, "lost", 4, 0, NULL), 4);
+    uint64_t t0 = n.now;
+    while (n.now < t0 + 600000000ull && !(sock_poll(c) & SOCK_POLLERR)) {
+        uint64_t d = stack_next_deadline(n.st[0]);
+        n.now = d > n.now ? d : n.now + 1000;
+        stack_poll(n.st[0], n.now);
+    }
+    char buf[4];
+    cr_assert_eq(sock_recv(c, buf, sizeof buf, 0, NULL, NULL), -ETIMEDOUT);
+    cr_assert_lt(n.now - t0, 60000000ull, "gave up after %llu µs", (unsigned long long)(n.now - t0));
+    sock_close(c);
+    sock_close(s);
+    sock_close(l);
     simnet_fini(&n);
 }
