@@ -77,10 +77,10 @@ printf '%-44s %10s\n' "kernel <-> kernel, veth, 1-byte RR" "$k_rr rt/s"
 printf '%-44s %10s\n' "raw TAP write limit (1514 B frames)" "$tap_limit Gbit/s"
 
 if [ -x "$B/tbulk" ]; then
-    CONF="tap=tap0 addr=198.18.0.2/24"
-    t_tx=$(measure "tapir->kernel" gbps $NS_T "$B/kbulk sink 5003" $NS_T "$B/tbulk --config=$CONF source 198.18.0.1 5003 $BYTES")
-    t_rx=$(measure "kernel->tapir" gbps $NS_T "$B/tbulk --config=$CONF sink 5004" $NS_T "$B/kbulk source 198.18.0.2 5004 $BYTES")
-    t_rr=$(measure "tapir rr" rps $NS_T "$B/kbulk rr-server 5005" $NS_T "$B/tbulk --config=$CONF rr-client 198.18.0.1 5005 $SECS")
+    CONF="--tap tap0 --addr 198.18.0.2/24"
+    t_tx=$(measure "tapir->kernel" gbps $NS_T "$B/kbulk sink 5003" $NS_T "$B/tbulk $CONF source 198.18.0.1 5003 $BYTES")
+    t_rx=$(measure "kernel->tapir" gbps $NS_T "$B/tbulk $CONF sink 5004" $NS_T "$B/kbulk source 198.18.0.2 5004 $BYTES")
+    t_rr=$(measure "tapir rr" rps $NS_T "$B/kbulk rr-server 5005" $NS_T "$B/tbulk $CONF rr-client 198.18.0.1 5005 $SECS")
     ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a == a + 0) printf "%.2f", a / b; else print "nan" }'; }
     printf '%-44s %10s   %s x TAP limit, %s x kernel\n' "tapir -> kernel, TAP, one TCP stream" "$t_tx Gbit/s" "$(ratio "$t_tx" "$tap_limit")" "$(ratio "$t_tx" "$k_bulk")"
     printf '%-44s %10s   %s x TAP limit, %s x kernel\n' "kernel -> tapir, TAP, one TCP stream" "$t_rx Gbit/s" "$(ratio "$t_rx" "$tap_limit")" "$(ratio "$t_rx" "$k_bulk")"
