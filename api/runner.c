@@ -30,6 +30,7 @@
 #include "api/resolver.h"
 #include "api/runner_config.h"
 #include "drivers/device.h"
+#include "drivers/fault.h"
 #include "drivers/pcap_dev.h"
 #include "drivers/pcap_writer.h"
 #include "drivers/tap.h"
@@ -270,8 +271,11 @@ static int epoll_add(int epfd, int fd)
     return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &e);
 }
 
-/* Wraps dev as the configuration asks; on failure dev is closed. */
-static struct tapir_device *wrap(struct tapir_device *dev, const struct runner_config *c)
+/* Wraps dev as the configuration asks; on failure dev is closed.  Order,
+ * from the wire up: the capture sees what is really on the wire, the fault
+ * injector acts on that, and the trace shows what the stack gets and gives. */
+static struct tapir_device *wrap(struct tapir_device *dev, const struct runner_config *c,
+                                 uint64_t seed)
 {
     if (c->capture[0]) {
         char err[256];
@@ -279,6 +283,20 @@ static struct tapir_device *wrap(struct tapir_device *dev, const struct runner_c
         if (!w) {
             tapir_device_close(dev);
             set_error(EIO, "capture=%s: %s", c->capture, err);
+            return NULL;
+        }
+        dev = w;
+    }
+    if (c->fault) {
+        struct tapir_fault_opts fo = {
+            .seed = seed ^ 0x6661756c74ull, /* its own stream, fixed by seed= */
+            .tx = {.drop = c->drop_tx, .corrupt = c->corrupt_tx, .duplicate = c->dup_tx},
+            .rx = {.drop = c->drop_rx, .corrupt = c->corrupt_rx, .duplicate = c->dup_rx},
+        };
+        struct tapir_device *w = tapir_fault_wrap(dev, &fo);
+        if (!w) {
+            tapir_device_close(dev);
+            set_error(EINVAL, "fault injector: bad settings");
             return NULL;
         }
         dev = w;
@@ -305,7 +323,10 @@ static tapir_runner *start(struct tapir_device *dev, const struct runner_config 
     }
     pthread_mutex_init(&r->mu, NULL);
     r->epfd = r->tfd = r->kickfd = -1;
-    r->dev = wrap(dev, c);
+    uint64_t seed = c->seed;
+    if (!c->has_seed && getrandom(&seed, sizeof seed, 0) != sizeof seed)
+        seed = tapir_now_us() ^ ((uint64_t)getpid() << 32);
+    r->dev = wrap(dev, c, seed);
     if (!r->dev) {
         pthread_mutex_destroy(&r->mu);
         free(r);
@@ -318,9 +339,6 @@ static tapir_runner *start(struct tapir_device *dev, const struct runner_config 
         if (tapir_resolver_config_key(c->resolver_keys[i][0], c->resolver_keys[i][1]) < 0)
             goto fail;
 
-    uint64_t seed = c->seed;
-    if (!c->has_seed && getrandom(&seed, sizeof seed, 0) != sizeof seed)
-        seed = tapir_now_us() ^ ((uint64_t)getpid() << 32);
     uint64_t now = tapir_now_us();
     r->st = stack_create(seed, now);
     if (!r->st) {

@@ -25,6 +25,9 @@
  *   hostname=NAME       the stack's host name
  *   offload=1           TAP with IFF_VNET_HDR: TSO and checksum offload (default off)
  *   log=N               the stack's log on stderr: 0 errors, 1 info, 2 debug (default none)
+ *   drop=P corrupt=P dup=P          fault injector (drivers/fault.h) between the device and
+ *   drop_tx= drop_rx= corrupt_tx=   the stack: probabilities 0..1, both directions or one;
+ *   corrupt_rx= dup_tx= dup_rx=     seeded from seed= (the capture still sees the real wire)
  * addr= may be given several times.
  */
 #ifndef TAPIR_API_RUNNER_H
@@ -51,7 +54,8 @@ void tapir_runner_stop(tapir_runner *r);
 
 /* For command-line tools: takes the device options out of argv (--tap NAME,
  * --pcap IF, --addr A/N, --gw A, --mac M, --mtu N, --capture FILE, --trace,
- * --seed N, --hostname H, --offload, --log N, and --config 'key=value ...'),
+ * --seed N, --hostname H, --offload, --log N, --drop P, --corrupt P, --dup P,
+ * and --config 'key=value ...'),
  * as `--opt VALUE` or `--opt=VALUE`, and returns the configuration string:
  * $TAPIR_CONFIG first, then the options in order (a later key wins; addr
  * adds).  argv keeps the other arguments, in order; *argc is updated.

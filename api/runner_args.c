@@ -16,6 +16,7 @@ static const struct {
     {"--hostname", "hostname", 0}, {"--offload", "offload", 1},   {"--log", "log", 0},
     {"--dns", "dns", 0},           {"--dns-search", "dns_search", 0},
     {"--dns-options", "dns_options", 0}, {"--hosts", "hosts", 0},
+    {"--drop", "drop", 0},         {"--corrupt", "corrupt", 0},   {"--dup", "dup", 0},
     {"--config", NULL, 0},
 };
 

@@ -2,6 +2,7 @@
 #include "api/runner_config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +47,55 @@ static int parse_bool(const char *v, bool *out)
     return 0;
 }
 
+static int parse_prob(const char *v, double *out)
+{
+    if (!*v)
+        return -1;
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (errno || *end || !(x >= 0 && x <= 1)) /* also refuses NaN */
+        return -1;
+    *out = x;
+    return 0;
+}
+
+/* Fault keys: a name and the fields it sets (both directions or one). */
+static int fault_key(struct runner_config *c, const char *key, const char *v, char *err, size_t n)
+{
+    static const struct {
+        const char *key;
+        size_t tx, rx; /* offsets of the fields set */
+    } keys[] = {
+        {"drop", offsetof(struct runner_config, drop_tx), offsetof(struct runner_config, drop_rx)},
+        {"drop_tx", offsetof(struct runner_config, drop_tx), offsetof(struct runner_config, drop_tx)},
+        {"drop_rx", offsetof(struct runner_config, drop_rx), offsetof(struct runner_config, drop_rx)},
+        {"corrupt", offsetof(struct runner_config, corrupt_tx), offsetof(struct runner_config, corrupt_rx)},
+        {"corrupt_tx", offsetof(struct runner_config, corrupt_tx), offsetof(struct runner_config, corrupt_tx)},
+        {"corrupt_rx", offsetof(struct runner_config, corrupt_rx), offsetof(struct runner_config, corrupt_rx)},
+        {"dup", offsetof(struct runner_config, dup_tx), offsetof(struct runner_config, dup_rx)},
+        {"dup_tx", offsetof(struct runner_config, dup_tx), offsetof(struct runner_config, dup_tx)},
+        {"dup_rx", offsetof(struct runner_config, dup_rx), offsetof(struct runner_config, dup_rx)},
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (strcmp(key, keys[i].key))
+            continue;
+        double p;
+        if (parse_prob(v, &p) < 0)
+            return fail(err, n, "bad probability for %s: '%s' (0..1)", key, v);
+        *(double *)(void *)((char *)c + keys[i].tx) = p;
+        *(double *)(void *)((char *)c + keys[i].rx) = p;
+        c->fault = true;
+        return 0;
+    }
+    return 1; /* not a fault key */
+}
+
 static int one(struct runner_config *c, const char *key, const char *v, char *err, size_t n)
 {
+    int fk = fault_key(c, key, v, err, n);
+    if (fk <= 0)
+        return fk;
     uint64_t x;
     struct ipaddr a;
     if (!strcmp(key, "tap"))

@@ -28,11 +28,16 @@ struct runner_config {
     bool has_seed;
     char hostname[64];            /* hostname=NAME */
     bool offload;                 /* offload=1: TAP with IFF_VNET_HDR (TSO, checksum offload) */
-    int log_level;
+    int log_level;                /* log=N: the stack's log to stderr (-1 off, 0 errors, 1 info, 2 debug) */
+    /* The fault injector (drivers/fault.h) between the device and the stack,
+     * probabilities 0..1 per direction: drop_tx= drop_rx= corrupt_tx=
+     * corrupt_rx= dup_tx= dup_rx= (drop= corrupt= dup= set both directions). */
+    double drop_tx, drop_rx, corrupt_tx, corrupt_rx, dup_tx, dup_rx;
+    bool fault;                   /* any of them given */
     /* dns=IP[,IP] dns_search=D[,D] dns_options=O[,O] hosts=FILE: handed to the
      * resolver (tapir_resolver_config_key) when the runner starts. */
     char resolver_keys[RUNNER_RESOLVER_KEYS][2][256];
-    int n_resolver_keys;                /* log=N: the stack's log to stderr (-1 off, 0 errors, 1 info, 2 debug) */
+    int n_resolver_keys;
 };
 
 /* Parses s (NULL or "" is an empty configuration).  0, or -1 with a

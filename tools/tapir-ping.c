@@ -198,7 +198,10 @@ int main(int argc, char **argv)
         if (now >= end_by)
             break;
         bool all_sent = count > 0 && transmitted >= count;
-        if (all_sent && (received >= count || now >= last_send + (uint64_t)(timeout * 1e6)))
+        /* After the last request, as iputils: wait -W seconds if nothing has
+         * come back at all, else two of the longest round trips seen. */
+        uint64_t linger = received ? (uint64_t)(2 * rmax * 1000) + 10000 : (uint64_t)(timeout * 1e6);
+        if (all_sent && (received >= count || now >= last_send + linger))
             break;
         if (!all_sent && now >= next_send) {
             uint16_t seq = (uint16_t)(transmitted + 1);
@@ -225,7 +228,7 @@ int main(int argc, char **argv)
         }
         /* Wait for replies until the next thing to do, in slices short
          * enough to notice Ctrl-C. */
-        uint64_t until = all_sent ? last_send + (uint64_t)(timeout * 1e6) : next_send;
+        uint64_t until = all_sent ? last_send + linger : next_send;
         if (until > end_by)
             until = end_by;
         if (until > now + 100000)

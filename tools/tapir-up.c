@@ -20,6 +20,7 @@ static void usage(FILE *f)
             "usage: tapir-up --tap NAME | --pcap IFNAME  --addr A.B.C.D/N [--gw A.B.C.D]\n"
             "                [--mac xx:xx:xx:xx:xx:xx] [--mtu N] [--capture FILE.pcap] [--trace]\n"
             "                [--seed N] [--hostname NAME] [--log 0|1|2] [--config 'key=value ...']\n"
+            "                [--drop P] [--corrupt P] [--dup P]   (fault injection, 0..1)\n"
             "                [--time SECONDS] [-q]\n"
             "Keeps a tapir stack up on the device until SIGINT/SIGTERM (or --time), then\n"
             "prints its counters.  $TAPIR_CONFIG is read first (see api/runner.h).\n");

@@ -65,6 +65,23 @@ Test(runner_config, bad_input_gets_a_message)
     }
 }
 
+Test(runner_config, fault_keys)
+{
+    struct runner_config c;
+    char err[256];
+    cr_assert_eq(runner_config_parse("tap=t drop=0.25 dup_rx=1 corrupt_tx=0.001", &c, err, sizeof err), 0,
+                 "%s", err);
+    cr_assert(c.fault);
+    cr_assert(c.drop_tx == 0.25 && c.drop_rx == 0.25);
+    cr_assert(c.dup_rx == 1.0 && c.dup_tx == 0.0);
+    cr_assert(c.corrupt_tx == 0.001 && c.corrupt_rx == 0.0);
+    cr_assert_eq(runner_config_parse("tap=t", &c, err, sizeof err), 0);
+    cr_assert(!c.fault);
+    static const char *bad[] = {"drop=1.5", "drop=-0.1", "dup=abc", "corrupt_rx=nan", "drop_tx="};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_assert_eq(runner_config_parse(bad[i], &c, err, sizeof err), -1, "accepted '%s'", bad[i]);
+}
+
 Test(runner_config, counters_format_groups_nonzero)
 {
     struct tapir_counters c;

@@ -174,3 +174,33 @@ Test(runner, mac_from_config_or_device)
     tapir_runner_stop(a);
     tapir_runner_stop(b);
 }
+
+Test(runner, fault_keys_drop_frames)
+{
+    /* A drops everything it sends: B never sees A's ARP request, so A's
+     * pings go unanswered and B's counters stay at zero for ICMP. */
+    struct tapir_memlink_opts o = {.seed = 1, .delay_us = 100};
+    struct tapir_memlink *m = tapir_memlink_create(&o);
+    struct tapir_device *pa = tapir_memlink_port(m, "a"), *pb = tapir_memlink_port(m, "b");
+    tapir_memlink_release(m);
+    tapir_runner *a = tapir_runner_start_on(pa, "addr=198.18.0.1/24 seed=1 drop_tx=1");
+    tapir_runner *b = tapir_runner_start_on(pb, "addr=198.18.0.2/24 seed=2");
+    cr_assert(a && b);
+    struct waiter w;
+    tapir_runner_cond_init(&w.cv);
+    struct sock *s;
+    struct stack *st = tapir_runner_lock(a);
+    cr_assert_eq(sock_create(st, TP_AF_INET, SOCK_RAW, IPPROTO_ICMP, &s), 0);
+    sock_set_wake(s, wake, &w);
+    tapir_runner_unlock(a);
+    cr_assert_eq(echo(a, s, &w, IP4(198, 18, 0, 2), 1), 0, "an answer through a dropping wire");
+    struct tapir_counters cb;
+    tapir_runner_counters(b, &cb);
+    cr_assert_eq(cb.eth_rx_frames, 0, "B received %llu frames", (unsigned long long)cb.eth_rx_frames);
+    tapir_runner_lock(a);
+    sock_close(s);
+    tapir_runner_unlock(a);
+    pthread_cond_destroy(&w.cv);
+    tapir_runner_stop(a);
+    tapir_runner_stop(b);
+}
