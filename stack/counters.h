@@ -92,6 +92,7 @@
     X(tcp_listen_drops, "TCP SYNs dropped: listen queues full")                                    \
     X(tcp_syncookies_sent, "TCP SYN cookies sent")                                                 \
     X(tcp_syncookies_recv, "TCP SYN cookies validated")                                            \
+    X(tcp_tlp_probes, "TCP tail loss probes sent (RFC 8985)")                                      \
     /* IPv6 */                                                                                     \
     X(ip6_rx, "IPv6 packets received")                                                             \
     X(ip6_rx_bad, "IPv6 dropped: malformed")                                                       \

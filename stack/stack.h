@@ -77,7 +77,8 @@ struct tcp_settings {
     bool syncookies;               /* tcp_syncookies: when the SYN queue is full */
     bool ecn;                      /* tcp_ecn (not implemented: must stay false) */
     bool slow_start_after_idle;    /* tcp_slow_start_after_idle (RFC 5681 4.1) */
-    bool rack;                     /* tcp_recovery & 1: RACK time-based loss detection */
+    bool rack;                     /* tcp_recovery & 1: RACK time-based loss detection (not yet) */
+    bool tlp;                      /* tcp_early_retrans >= 3: tail loss probes (RFC 8985 7) */
     char congestion[16];           /* tcp_congestion_control: "cubic", "newreno"/"reno" */
     uint32_t rto_min_ms, rto_init_ms, rto_max_ms;
     uint32_t delack_ms;            /* delayed ACK timeout (Linux TCP_DELACK_MIN) */

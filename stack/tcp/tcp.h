@@ -203,7 +203,9 @@ struct tcpcb {
     uint64_t last_oow_ack;
 
     /* Timers */
-    struct timer t_rexmt, t_persist, t_delack, t_keep, t_2msl;
+    struct timer t_rexmt, t_persist, t_delack, t_keep, t_2msl, t_tlp;
+    uint32_t tlp_high_seq;       /* SND.NXT when the tail loss probe went out; 0: none pending */
+    bool tlp_pending;
     uint32_t quickacks;          /* ACK immediately this many more times (Linux quick-ack) */
     uint64_t last_data_recv, last_data_sent, last_ack_recv;
     uint64_t established_time;
@@ -315,6 +317,8 @@ void tcp_arm_keepalive(struct tcpcb *tp);
 void tcp_arm_delack(struct tcpcb *tp);
 void tcp_enter_timewait(struct tcpcb *tp);
 void tcp_arm_finwait2(struct tcpcb *tp);
+/* RACK-TLP (RFC 8985 7): arm the probe timeout if a tail loss probe applies. */
+void tcp_schedule_tlp(struct tcpcb *tp);
 
 /* ---- tcp_sack.c ---- */
 /* Receiver: record an out-of-order range; returns false if the cap refuses it. */

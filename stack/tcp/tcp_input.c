@@ -658,6 +658,9 @@ static bool process_ack(struct tcpcb *tp, struct seg *s)
             timer_cancel(&st->timers, &tp->t_rexmt);
         else
             tcp_arm_rexmt(tp);
+        if (tp->tlp_pending && seq_geq(tp->snd_una, tp->tlp_high_seq))
+            tp->tlp_pending = false;         /* the probe's flight is acknowledged */
+        tcp_schedule_tlp(tp);
         /* Once a window's worth is acknowledged, start measuring the flight anew. */
         if (seq_geq(tp->snd_una, tp->flight_mark)) {
             tp->max_flight = tp->snd_nxt - tp->snd_una;

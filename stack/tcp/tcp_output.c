@@ -384,6 +384,8 @@ void tcp_output(struct tcpcb *tp)
     }
     if (!sent && tp->ack_now)
         tcp_send_ack(tp);
+    if (sent && !timer_armed(&tp->t_tlp))
+        tcp_schedule_tlp(tp);
 
     /* Nothing in flight, data waiting, and a window too small: the persist
      * timer probes the window (RFC 9293 3.8.6.1). */

@@ -207,6 +207,11 @@ bool tcp_next_lost(const struct tcpcb *tp, uint32_t *seq, uint32_t *len, uint32_
         if (inside)
             continue;
         uint32_t n = stop - from;
+        /* A hole smaller than a segment is resent as a whole segment, as
+         * Linux resends whole skbs: the SACKed bytes it covers again are
+         * harmless duplicates, and the receiver sees the segment it missed. */
+        if (n < max_len && stop != end)
+            n = seq_min(from + max_len, tp->snd_nxt) - from;
         *seq = from;
         *len = n < max_len ? n : max_len;
         return true;

@@ -25,6 +25,7 @@ void tcp_settings_default(struct tcp_settings *t)
     t->ecn = false;
     t->slow_start_after_idle = true;
     t->rack = false;
+    t->tlp = true;
     strcpy(t->congestion, TCP_CC_DEFAULT);
     t->rto_min_ms = TCP_RTO_MIN_MS;
     t->rto_init_ms = TCP_RTO_INIT_MS;

@@ -15,6 +15,7 @@ static void persist_fire(struct stack *st, struct timer *t);
 static void delack_fire(struct stack *st, struct timer *t);
 static void keep_fire(struct stack *st, struct timer *t);
 static void twomsl_fire(struct stack *st, struct timer *t);
+static void tlp_fire(struct stack *st, struct timer *t);
 
 void tcp_timers_init(struct tcpcb *tp)
 {
@@ -23,6 +24,7 @@ void tcp_timers_init(struct tcpcb *tp)
     timer_init(&tp->t_delack, delack_fire);
     timer_init(&tp->t_keep, keep_fire);
     timer_init(&tp->t_2msl, twomsl_fire);
+    timer_init(&tp->t_tlp, tlp_fire);
 }
 
 void tcp_timers_cancel(struct tcpcb *tp)
@@ -33,6 +35,7 @@ void tcp_timers_cancel(struct tcpcb *tp)
     timer_cancel(w, &tp->t_delack);
     timer_cancel(w, &tp->t_keep);
     timer_cancel(w, &tp->t_2msl);
+    timer_cancel(w, &tp->t_tlp);
 }
 
 /* ---- RTT estimation and the RTO (RFC 6298) ---- */
@@ -312,4 +315,76 @@ static void twomsl_fire(struct stack *st, struct timer *t)
     struct tcpcb *tp = container_of(t, struct tcpcb, t_2msl);
     if (tp->state == TCPS_TIME_WAIT || (tp->state == TCPS_FIN_WAIT_2 && tp->user_closed))
         tcp_close_conn(tp, 0);
+}
+
+/* ---- tail loss probe (RFC 8985 7) ----
+ * When the last segments of a flight are lost, no duplicate ACKs come back
+ * and only the RTO would notice.  A probe timeout (PTO) of about two RTTs
+ * after the last transmission sends one segment (new data if the window
+ * allows, else the last one again) to draw an ACK, whose SACK information
+ * then starts fast recovery instead of a timeout.  Like Linux: only with
+ * SACK, only in the Open state, one probe per flight. */
+
+void tcp_schedule_tlp(struct tcpcb *tp)
+{
+    struct stack *st = tp->st;
+    if (!st->cfg.tcp.tlp || !tp->sack_ok || !tp->rtt_valid || tp->tlp_pending ||
+        tp->ca_state != TCP_CA_Open || tp->snd_nxt == tp->snd_una ||
+        !(tp->state == TCPS_ESTABLISHED || tp->state == TCPS_CLOSE_WAIT)) {
+        timer_cancel(&st->timers, &tp->t_tlp);
+        return;
+    }
+    uint64_t pto = 2ull * tp->srtt_us;
+    uint32_t flight = tp->snd_nxt - tp->snd_una;
+    if (flight <= tp->mss) {
+        /* One segment out: the receiver may delay its ACK (7.2: + max ACK delay). */
+        uint64_t alt = tp->srtt_us + tp->srtt_us / 2 + (uint64_t)TCP_DELACK_MAX_MS * 1000;
+        if (alt > pto)
+            pto = alt;
+    } else if (pto < 2000) {
+        pto = 2000;
+    }
+    /* Never later than the RTO itself. */
+    if (timer_armed(&tp->t_rexmt) && tp->t_rexmt.expires > st->now && st->now + pto > tp->t_rexmt.expires)
+        pto = tp->t_rexmt.expires - st->now;
+    timer_arm(&st->timers, &tp->t_tlp, st->now + pto);
+}
+
+static void tlp_fire(struct stack *st, struct timer *t)
+{
+    struct tcpcb *tp = container_of(t, struct tcpcb, t_tlp);
+    if (tp->snd_nxt == tp->snd_una || tp->ca_state >= TCP_CA_Recovery || tp->tlp_pending)
+        return;
+    uint32_t off = tp->snd_nxt - tp->snd_buf_seq;
+    uint32_t avail = off < tp->sndbuf.len && !tp->fin_sent ? tp->sndbuf.len - off : 0;
+    uint32_t wnd_end = tp->snd_una + tp->snd_wnd;
+    uint32_t usable = seq_gt(wnd_end, tp->snd_nxt) ? wnd_end - tp->snd_nxt : 0;
+    tp->tlp_pending = true;
+    tp->tlp_high_seq = tp->snd_nxt;
+    if (avail && usable) {
+        /* 7.3: new data if the receive window allows. */
+        uint32_t len = avail < tp->mss ? avail : tp->mss;
+        if (len > usable)
+            len = usable;
+        uint8_t fl = TCP_ACK | (off + len == tp->sndbuf.len ? TCP_PSH : 0);
+        tcp_xmit(tp, tp->snd_nxt, len, fl);
+    } else {
+        /* ... else the highest-sequence segment again. */
+        uint32_t data_end = tp->snd_buf_seq + tp->sndbuf.len;
+        uint32_t end = tp->fin_sent ? tp->fin_seq : seq_min(tp->snd_nxt, data_end);
+        uint32_t len = end - tp->snd_una;
+        if (len > tp->mss)
+            len = tp->mss;
+        uint32_t seq = end - len;
+        uint8_t fl = TCP_ACK | (seq + len == data_end ? TCP_PSH : 0);
+        if (tp->fin_sent)
+            fl |= TCP_FIN;
+        st->ctr.tcp_retransmits++;
+        tp->total_retrans++;
+        tcp_trace(tp, TCP_EV_RETRANSMIT, seq, len, 2);
+        tcp_xmit(tp, seq, len, fl);
+    }
+    st->ctr.tcp_tlp_probes++;
+    /* The RTO now counts from the probe. */
+    tcp_arm_rexmt(tp);
 }
