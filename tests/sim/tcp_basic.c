@@ -205,3 +205,107 @@ Test(tcp_sim, unreachable_peer_times_out)
     sock_close(l);
     simnet_fini(&n);
 }
+
+Test(tcp_sim, syn_cookies_when_syn_queue_full)
+{
+    struct simnet n;
+    struct tapir_memlink_opts o = {.seed = 7, .delay_us = 5000};
+    simnet_init(&n, &o);
+    struct sock *l, *c1, *c2;
+    cr_assert_eq(sock_create(n.st[1], TP_AF_INET, SOCK_STREAM, 0, &l), 0);
+    struct endpoint ep = simnet_ep(1, 80);
+    cr_assert_eq(sock_bind(l, &ep), 0);
+    cr_assert_eq(sock_listen(l, 1), 0);          /* SYN queue of one */
+    cr_assert_eq(sock_create(n.st[0], TP_AF_INET, SOCK_STREAM, 0, &c1), 0);
+    cr_assert_eq(sock_create(n.st[0], TP_AF_INET, SOCK_STREAM, 0, &c2), 0);
+    cr_assert_eq(sock_connect(c1, &ep), -EINPROGRESS);
+    cr_assert_eq(sock_connect(c2, &ep), -EINPROGRESS);
+    simnet_run_until(&n, n.now + 500000);
+    cr_assert_eq(n.st[1]->ctr.tcp_syncookies_sent, 1);
+    cr_assert_eq(n.st[1]->ctr.tcp_syncookies_recv, 1);
+    struct sock *a1 = NULL, *a2 = NULL;
+    cr_assert_eq(sock_accept(l, &a1, NULL), 0);
+    cr_assert_eq(sock_accept(l, &a2, NULL), 0);
+    /* Both carry data, the cookie one included. */
+    cr_assert_eq(sock_send(c1, "one", 3, 0, NULL), 3);
+    cr_assert_eq(sock_send(c2, "two", 3, 0, NULL), 3);
+    simnet_run_until(&n, n.now + 500000);
+    char b1[4] = {0}, b2[4] = {0};
+    cr_assert_eq(sock_recv(a1, b1, 3, 0, NULL, NULL), 3);
+    cr_assert_eq(sock_recv(a2, b2, 3, 0, NULL, NULL), 3);
+    cr_assert((!strcmp(b1, "one") && !strcmp(b2, "two")) || (!strcmp(b1, "two") && !strcmp(b2, "one")));
+    /* A forged ACK with a wrong cookie is refused with RST. */
+    sock_close(c1);
+    sock_close(c2);
+    sock_close(a1);
+    sock_close(a2);
+    sock_close(l);
+    simnet_fini(&n);
+}
+
+/* Feeds one crafted segment to stack st as if from the peer of tp. */
+static void inject(struct stack *st, struct tcpcb *tp, uint32_t seq, uint32_t ack, uint8_t flags)
+{
+    uint8_t seg[60];
+    struct tcp_hdr h;
+    memset(&h, 0, sizeof h);
+    h.sport = tp->fport;
+    h.dport = tp->lport;
+    h.seq = seq;
+    h.ack = ack;
+    h.flags = flags;
+    h.win = 1000;
+    if (tp->ts_ok) {
+        h.opt.ts_ok = true;
+        h.opt.tsval = tp->ts_recent + 1;
+        h.opt.tsecr = 0;
+    }
+    size_t len = tcp_hdr_write(seg, &h);
+    tcp_set_checksum(&tp->faddr, &tp->laddr, seg, len);
+    struct ip_rx rx;
+    memset(&rx, 0, sizeof rx);
+    rx.src = tp->faddr;
+    rx.dst = tp->laddr;
+    rx.proto = IPPROTO_NUM_TCP;
+    rx.ttl = 64;
+    rx.l4 = seg;
+    rx.l4_len = len;
+    tcp_input(st, &rx);
+}
+
+Test(tcp_sim, rfc5961_blind_rst_syn_ack)
+{
+    struct simnet n;
+    struct tapir_memlink_opts o = {.seed = 8, .delay_us = 2000};
+    simnet_init(&n, &o);
+    struct sock *c, *s, *l;
+    open_pair(&n, &c, &s, &l);
+    struct tcpcb *tp = tcp_from_sock(s);
+    struct stack *st = n.st[1];
+    uint64_t tx0 = st->ctr.tcp_tx_segments;
+    /* RST in the window but not at RCV.NXT: challenge ACK, connection lives. */
+    inject(st, tp, tp->rcv_nxt + 100, 0, TCP_RST);
+    cr_assert_eq(st->ctr.tcp_rx_challenge, 1);
+    cr_assert_eq(st->ctr.tcp_tx_segments, tx0 + 1, "one challenge ACK");
+    cr_assert_eq(tp->state, TCPS_ESTABLISHED);
+    /* RST outside the window: silently dropped. */
+    inject(st, tp, tp->rcv_nxt + 0x40000000u, 0, TCP_RST);
+    cr_assert_eq(st->ctr.tcp_tx_segments, tx0 + 1);
+    /* SYN in ESTABLISHED: challenge ACK, rate-limited (none within 500 ms). */
+    inject(st, tp, tp->rcv_nxt, 0, TCP_SYN);
+    cr_assert_eq(st->ctr.tcp_rx_challenge, 2);
+    cr_assert_eq(st->ctr.tcp_tx_segments, tx0 + 1, "second challenge ACK suppressed by the rate limit");
+    cr_assert_eq(tp->state, TCPS_ESTABLISHED);
+    /* ACK for data never sent: dropped (RFC 5961 5.2). */
+    inject(st, tp, tp->rcv_nxt, tp->snd_nxt + 5000, TCP_ACK);
+    cr_assert_eq(st->ctr.tcp_rx_bad_ack, 1);
+    cr_assert_eq(tp->state, TCPS_ESTABLISHED);
+    /* RST exactly at RCV.NXT resets. */
+    inject(st, tp, tp->rcv_nxt, 0, TCP_RST);
+    char b;
+    cr_assert_eq(sock_recv(s, &b, 1, 0, NULL, NULL), -ECONNRESET);
+    sock_close(c);
+    sock_close(s);
+    sock_close(l);
+    simnet_fini(&n);
+}
