@@ -454,7 +454,8 @@ Test(tls_engine, read_timeout)
     cr_assert_eq(e.kind, TAPIR_ERR_TIMEOUT);
     cr_assert_str_eq(e.msg, "The read operation timed out");
     cr_assert_str_eq(e.cls, "TimeoutError");
-    cr_assert(took >= 0.19 && took < 0.25, "took %.3f s", took);
+    /* Never early; late only by scheduling (tests run in parallel). */
+    cr_assert(took >= 0.19 && took < 0.4, "took %.3f s", took);
     tapir_ssl_close(s);
     tls_server_join(&srv);
     tapir_ssl_context_free(c);

@@ -230,7 +230,13 @@ Test(tls_socket, nonblocking_driven_by_select)
     int wants = 0;
     while (tapir_ssl_do_handshake(s) < 0)
         wait_for_want(fd, &wants);
-    cr_assert(wants > 0, "the handshake had to wait at least once");
+    /* The server sends nothing before our first ping: a read now must ask
+     * to wait (the handshake itself may or may not have had to: it can win
+     * the race with the server thread). */
+    char none[4];
+    cr_assert_eq(tapir_ssl_recv(s, none, sizeof none), -1);
+    cr_assert_eq(tapir_last_error()->kind, TAPIR_ERR_SSL_WANT_READ, "%s", tapir_strerror());
+    cr_assert_str_eq(tapir_error_class(tapir_last_error()), "ssl.SSLWantReadError");
     for (int i = 0; i < 5; i++) {
         char msg[16], buf[16] = {0};
         int m = snprintf(msg, sizeof msg, "ping %d", i);
@@ -275,7 +281,9 @@ Test(tls_socket, socket_timeout_carries_over)
     double took = api_now() - t0;
     cr_assert_eq(tapir_last_error()->kind, TAPIR_ERR_TIMEOUT);
     cr_assert_str_eq(tapir_strerror(), "The read operation timed out");
-    cr_assert(took >= 0.29 && took < 0.45, "took %.3f s", took);
+    /* Never early; late by scheduling only (the suite runs tests in
+     * parallel on few CPUs: the API's own tests hold the 50 ms bound). */
+    cr_assert(took >= 0.29 && took < 0.5, "took %.3f s", took);
     tapir_ssl_close(s);
     srv_join(&v);
     tapir_ssl_context_free(ctx);
