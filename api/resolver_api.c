@@ -724,10 +724,20 @@ void tapir_freeaddrinfo(tapir_addrinfo *res)
 
 /* The hook api/socket.c calls for a host name in an address tuple (Python's
  * setipaddr: getaddrinfo(name, None, family) and the addresses in order). */
+static _Thread_local bool call_timeout_set;
+static _Thread_local double call_timeout;
+
+void resolver_set_call_timeout(bool set, double timeout)
+{
+    call_timeout_set = set;
+    call_timeout = timeout;
+}
+
 int tapir_resolver_hook(const char *name, int family, struct ipaddr *out, int max)
 {
     tapir_addrinfo *ai = NULL;
-    int n = gai(name, NULL, family, 0, 0, 0, tapir_getdefaulttimeout(), &ai);
+    double timeout = call_timeout_set ? call_timeout : tapir_getdefaulttimeout();
+    int n = gai(name, NULL, family, 0, 0, 0, timeout, &ai);
     if (n < 0) {
         const tapir_error *e = tapir_last_error();
         return e->kind == TAPIR_ERR_GAIERROR ? e->code : TAPIR_EAI_NONAME;

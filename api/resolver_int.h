@@ -182,6 +182,9 @@ void resolver_set_transport(const struct dns_transport *tr);
 /* The hook api/addr.c's resolve_host() calls for a name: addresses of name
  * for family, in getaddrinfo's order; count or a negative EAI code. */
 int tapir_resolver_hook(const char *name, int family, struct ipaddr *out, int max);
+/* The timeout of the socket call resolving a name (api/socket.c sets it
+ * around addr_to_endpoint); the hook uses it instead of the default. */
+void resolver_set_call_timeout(bool set, double timeout);
 /* The transport over tapir's sockets (resolver_net.c). */
 void resolver_net_transport(struct dns_transport *tr);
 

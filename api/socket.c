@@ -18,6 +18,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "api/resolver_int.h"
 #include "api/sockimpl.h"
 #include "stack/config.h"
 
@@ -647,6 +648,18 @@ int sock_io_sendall(struct fdref *r, const void *buf, size_t n, int flags, size_
     return rc < 0 ? fail(rc) : 0;
 }
 
+/* addr_to_endpoint for a call on r: a host name is resolved within the
+ * socket's timeout (the default timeout for blocking and non-blocking
+ * sockets: a name lookup cannot be non-blocking). */
+static int resolving_addr_to_endpoint(const struct fdref *r, const tapir_addr *a, const char *caller,
+                                      struct endpoint *ep)
+{
+    resolver_set_call_timeout(true, r->timeout > 0 ? r->timeout : tapir_getdefaulttimeout());
+    int rc = addr_to_endpoint(r->family, a, caller, ep);
+    resolver_set_call_timeout(false, 0);
+    return rc;
+}
+
 static ssize_t send_common(int fd, const void *buf, size_t n, int flags, const tapir_addr *to, const char *who)
 {
     struct fdref r;
@@ -657,7 +670,7 @@ static ssize_t send_common(int fd, const void *buf, size_t n, int flags, const t
     size_t sent = 0;
     if (!buf && n) {
         rc = tapir_set_error(TAPIR_ERR_TYPE, EFAULT, "a bytes-like object is required, not 'NoneType'");
-    } else if (to && addr_to_endpoint(r.family, to, who, &ep)) {
+    } else if (to && resolving_addr_to_endpoint(&r, to, who, &ep)) {
         rc = -1;
     } else {
         bool blocking_stream = r.type == TAPIR_SOCK_STREAM && r.timeout < 0;
@@ -711,7 +724,7 @@ static int so_error(struct sock *sk)
 static int do_connect(struct fdref *r, const tapir_addr *a, const char *caller)
 {
     struct endpoint ep;
-    if (addr_to_endpoint(r->family, a, caller, &ep))
+    if (resolving_addr_to_endpoint(r, a, caller, &ep))
         return -1;
     struct tfile *f = r->f;
     struct sock *sk = file_lock(f);
@@ -827,7 +840,7 @@ int tapir_bind(int fd, const tapir_addr *address)
         return -1;
     struct endpoint ep;
     int rc = -1;
-    if (!addr_to_endpoint(r.family, address, "bind", &ep)) {
+    if (!resolving_addr_to_endpoint(&r, address, "bind", &ep)) {
         struct sock *sk = file_lock(r.f);
         if (sk) {
             rc = sock_bind(sk, &ep);
