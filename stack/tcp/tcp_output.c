@@ -269,6 +269,8 @@ static void retransmit(struct tcpcb *tp, uint32_t seq, uint32_t len)
     uint32_t data_end = tp->snd_buf_seq + tp->sndbuf.len;
     uint32_t dlen = seq_lt(seq, data_end) ? min32(len, data_end - seq) : 0;
     uint8_t flags = TCP_ACK;
+    if (dlen && seq_lt(seq, tp->push_mark) && seq_geq(seq + dlen, tp->push_mark))
+        flags |= TCP_PSH;
     if (tp->fin_sent && seq + dlen == tp->fin_seq && len > dlen)
         flags |= TCP_FIN;
     if (dlen == 0 && !(flags & TCP_FIN))
@@ -358,7 +360,7 @@ void tcp_output(struct tcpcb *tp)
                  * unacknowledged (Minshall's variant, as Linux), TCP_CORK and
                  * MSG_MORE hold it until a full segment can go. */
                 bool small_out = seq_gt(tp->snd_sml, tp->snd_una) && seq_leq(tp->snd_sml, tp->snd_nxt);
-                if (!fin && (tp->cork || tp->more || (!tp->nodelay && small_out)))
+                if (!fin && !tp->push_now && (tp->cork || tp->more || (!tp->nodelay && small_out)))
                     break;
             } else {
                 /* Window- or cwnd-limited: sender SWS avoidance (3.8.6.2.1)
@@ -369,8 +371,18 @@ void tcp_output(struct tcpcb *tp)
             }
         }
         uint8_t flags = TCP_ACK;
-        if (len && off + len == tp->sndbuf.len)
+        /* PSH: on the segment that carries the end of a write (push_mark);
+         * and, as Linux's packets show, on the last segment of a slow-start
+         * or congestion-avoidance burst cut short by the windows. */
+        uint32_t seq = tp->snd_nxt;
+        if (len && seq_lt(seq, tp->push_mark) && seq_geq(seq + len, tp->push_mark))
             flags |= TCP_PSH;
+        if (len && tp->ca_state == TCP_CA_Open && off + len < tp->sndbuf.len && len == tp->mss) {
+            uint32_t pipe2 = tcp_pipe(tp) + len;
+            uint32_t wnd_left = seq_gt(wnd_end, seq + len) ? wnd_end - (seq + len) : 0;
+            if (pipe2 + tp->mss > tp->cwnd || wnd_left < tp->mss)
+                flags |= TCP_PSH;
+        }
         if (fin)
             flags |= TCP_FIN;
         int n = tcp_xmit(tp, tp->snd_nxt, len, flags);
@@ -382,6 +394,7 @@ void tcp_output(struct tcpcb *tp)
         if (fin && (uint32_t)n == len)
             break;
     }
+    tp->push_now = false;
     if (!sent && tp->ack_now)
         tcp_send_ack(tp);
     if (sent && !timer_armed(&tp->t_tlp))

@@ -366,19 +366,28 @@ static void tlp_fire(struct stack *st, struct timer *t)
         uint32_t len = avail < tp->mss ? avail : tp->mss;
         if (len > usable)
             len = usable;
-        uint8_t fl = TCP_ACK | (off + len == tp->sndbuf.len ? TCP_PSH : 0);
-        tcp_xmit(tp, tp->snd_nxt, len, fl);
+        uint32_t seq = tp->snd_nxt;
+        uint8_t fl = TCP_ACK | (seq_lt(seq, tp->push_mark) && seq_geq(seq + len, tp->push_mark) ? TCP_PSH : 0);
+        tcp_xmit(tp, seq, len, fl);
     } else {
-        /* ... else the highest-sequence segment again. */
+        /* ... else the highest-sequence segment again (a FIN on its own
+         * if we sent one: Linux keeps the FIN in its own buffer). */
         uint32_t data_end = tp->snd_buf_seq + tp->sndbuf.len;
-        uint32_t end = tp->fin_sent ? tp->fin_seq : seq_min(tp->snd_nxt, data_end);
-        uint32_t len = end - tp->snd_una;
-        if (len > tp->mss)
-            len = tp->mss;
-        uint32_t seq = end - len;
-        uint8_t fl = TCP_ACK | (seq + len == data_end ? TCP_PSH : 0);
-        if (tp->fin_sent)
+        uint32_t seq, len;
+        uint8_t fl = TCP_ACK;
+        if (tp->fin_sent) {
+            seq = tp->fin_seq;
+            len = 0;
             fl |= TCP_FIN;
+        } else {
+            uint32_t end = seq_min(tp->snd_nxt, data_end);
+            len = end - tp->snd_una;
+            if (len > tp->mss)
+                len = tp->mss;
+            seq = end - len;
+            if (seq_lt(seq, tp->push_mark) && seq_geq(seq + len, tp->push_mark))
+                fl |= TCP_PSH;
+        }
         st->ctr.tcp_retransmits++;
         tp->total_retrans++;
         tcp_trace(tp, TCP_EV_RETRANSMIT, seq, len, 2);

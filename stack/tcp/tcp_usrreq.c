@@ -208,6 +208,10 @@ static ssize_t tcp_send(struct sock *s, const void *buf, size_t len, int flags, 
     ring_write_at(&tp->sndbuf, tp->sndbuf.len, buf, n);
     tp->sndbuf.len += n;
     tp->more = (flags & MSG_MORE) != 0;
+    /* PSH marks the end of what the application handed over (RFC 9293
+     * 3.9.1 "push"); with MSG_MORE it has more to say, so no push. */
+    if (!tp->more)
+        tp->push_mark = tp->snd_buf_seq + tp->sndbuf.len;
     if (tp->busy_since == 0)
         tp->busy_since = s->st->now;
     tcp_output(tp);
