@@ -427,9 +427,13 @@ static int inbound(struct run *r, const struct event *ev)
     r->cur = c;
     if (c->lport == 0)
         return fail(r, ev->line, "inbound packet before tapir's first SYN: its port is not known yet");
-    if (syn_only && !c->have_remote_isn) {
+    if (p->flags & TH_SYN) {
+        /* A SYN (or SYN-ACK) sets the script side's ISN; a new SYN on an old
+         * tuple (TIME_WAIT reuse) starts a new stream. */
         c->have_remote_isn = true;
         c->remote_isn = p->seq;
+        if (syn_only && c->fd >= 0 && r->fds[c->fd].kind == FD_FREE)
+            c->fd = -1;
     }
 
     struct wire_seg w;
@@ -470,11 +474,11 @@ static int inbound(struct run *r, const struct event *ev)
     }
     uint8_t *payload = r->iobuf;
     if (p->len) {
-        uint32_t base = c->have_remote_isn ? c->remote_isn + 1 : 1;
-        if (p->flags & TH_SYN)
-            base--; /* data on a SYN starts right after it */
+        /* The peer's stream: byte k (k = 0 right after its SYN) is pat_remote(k). */
+        uint32_t first = p->seq + ((p->flags & TH_SYN) ? 1 : 0);
+        uint32_t isn = c->have_remote_isn ? c->remote_isn : 0;
         for (uint32_t i = 0; i < p->len; i++)
-            payload[i] = pat_remote((uint32_t)(p->seq + (p->flags & TH_SYN ? 1 : 0) + i - base));
+            payload[i] = pat_remote((uint32_t)(first + i - isn - 1));
     }
     w.payload = payload;
     w.payload_len = p->len;
