@@ -31,7 +31,8 @@ run_one() {
     out=$(timeout "$TIMEOUT" "$DRILL" "$1" 2>&1)
     rc=$?
     local line
-    line=$(printf '%s\n' "$out" | grep -E '^(PASS|FAIL) ' | head -1)
+    # The verdict line and, for a FAIL, the indented detail lines after it.
+    line=$(printf '%s\n' "$out" | sed -n '/^\(PASS\|FAIL\) /,$p' | grep -v '^tapir-drill: ')
     if [ $rc -eq 124 ]; then
         echo "FAIL $1: timed out after ${TIMEOUT}s"
     elif [ -z "$line" ]; then
