@@ -238,8 +238,14 @@ static void on_wake(struct sock *s, void *ctx)
     }
 }
 
-static int alloc_fd(struct run *r)
+/* Script fds are names: packetdrill binds the number a script expects from
+ * socket()/accept() to whatever the call returns.  The runner simply uses
+ * that number when it is free. */
+static int alloc_fd(struct run *r, const struct event *ev)
 {
+    const struct expr *want = ev->sc.result;
+    if (want && want->type == EX_INT && want->num >= 0 && want->num < MAX_FDS && r->fds[want->num].kind == FD_FREE)
+        return (int)want->num;
     for (int fd = 3; fd < MAX_FDS; fd++)
         if (r->fds[fd].kind == FD_FREE)
             return fd;
@@ -980,7 +986,7 @@ static enum try_result try_call(struct run *r, struct pending *pd, int64_t *rc)
             *rc = e;
             return TRY_DONE;
         }
-        int fd = alloc_fd(r);
+        int fd = alloc_fd(r, ev);
         if (fd < 0) {
             sock_close(child);
             *rc = fd;
@@ -1189,7 +1195,7 @@ static int do_syscall(struct run *r, const struct event *ev, int64_t start)
         struct sock *s;
         int rc = sock_create(r->st, (int)dom, (int)type, (int)proto, &s);
         if (rc == 0) {
-            int fd = alloc_fd(r);
+            int fd = alloc_fd(r, ev);
             if (fd < 0) {
                 sock_close(s);
                 rc = fd;
@@ -1206,7 +1212,7 @@ static int do_syscall(struct run *r, const struct event *ev, int64_t start)
         return check_result(r, ev, rc);
     }
     if (strcmp(name, "epoll_create") == 0 || strcmp(name, "epoll_create1") == 0) {
-        int fd = alloc_fd(r);
+        int fd = alloc_fd(r, ev);
         if (fd >= 0) {
             memset(&r->fds[fd], 0, sizeof r->fds[fd]);
             r->fds[fd].kind = FD_EPOLL;

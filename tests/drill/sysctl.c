@@ -139,7 +139,7 @@ static int apply_line(struct stack *st, char *line, bool *drop_tx, char *note, s
     if (redir)
         *redir = '\0';
     int argc = split(line, argv, 64);
-    if (argc == 0)
+    if (argc == 0 || argv[0][0] == '#')
         return 0;
     const char *cmd = argv[0];
     if (ends_with(cmd, "defaults.sh")) {
