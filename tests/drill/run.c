@@ -433,13 +433,12 @@ static int inbound(struct run *r, const struct event *ev)
     r->cur = c;
     if (c->lport == 0)
         return fail(r, ev->line, "inbound packet before tapir's first SYN: its port is not known yet");
-    if (p->flags & TH_SYN) {
-        /* A SYN (or SYN-ACK) sets the script side's ISN; a new SYN on an old
-         * tuple (TIME_WAIT reuse) starts a new stream. */
+    if ((p->flags & TH_SYN) && (!c->have_remote_isn || c->fd < 0)) {
+        /* A SYN (or SYN-ACK) sets the script side's ISN, unless it is a SYN
+         * on a live connection (RFC 5961 tests): a new SYN on a tuple whose
+         * socket is gone (TIME_WAIT reuse) starts a new stream. */
         c->have_remote_isn = true;
         c->remote_isn = p->seq;
-        if (syn_only && c->fd >= 0 && r->fds[c->fd].kind == FD_FREE)
-            c->fd = -1;
     }
 
     struct wire_seg w;
