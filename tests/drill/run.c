@@ -30,7 +30,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <linux/tcp.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,6 +41,17 @@
 
 #include "stack/socket.h"
 #include "stack/stack.h"
+/* TCP_INFO: the engine's own copy of Linux's struct tcp_info once the TCP
+ * engine is in the build, Linux's header before that. */
+#if __has_include("stack/tcp_info.h")
+#include "stack/tcp_info.h"
+typedef struct tapir_tcp_info drill_tcp_info;
+#define DRILL_TCP_INFO TP_TCP_INFO
+#else
+#include <linux/tcp.h>
+typedef struct tcp_info drill_tcp_info;
+#define DRILL_TCP_INFO TCP_INFO
+#endif
 #include "tests/drill/run.h"
 #include "tests/drill/sysctl.h"
 #include "tests/drill/wire.h"
@@ -356,10 +366,10 @@ static int load_tcp_info(struct run *r, int line)
         return 0;
     }
     (void)line;
-    struct tcp_info ti;
+    drill_tcp_info ti;
     memset(&ti, 0, sizeof ti);
     size_t len = sizeof ti;
-    int rc = sock_getsockopt(f->s, IPPROTO_TCP, TCP_INFO, &ti, &len);
+    int rc = sock_getsockopt(f->s, IPPROTO_TCP, DRILL_TCP_INFO, &ti, &len);
     if (rc < 0) {
         /* Not fatal: a block that names no tcpi_ field still runs; one that
          * does fails on an undefined name, and the reason says why. */
