@@ -35,6 +35,7 @@
 #include "drivers/pcap_writer.h"
 #include "drivers/tap.h"
 #include "drivers/tracer.h"
+#include "stack/ip6.h"
 #include "stack/stack.h"
 
 #include "api/error.h"
@@ -373,6 +374,14 @@ static tapir_runner *start(struct tapir_device *dev, const struct runner_config 
     }
     uint32_t mtu = c->mtu ? c->mtu : dev->mtu ? dev->mtu : TAPIR_DEFAULT_MTU;
 
+    /* IPv6 knobs first: the interface's IPv6 comes up as it is added. */
+    struct ip6_settings *s6 = stack_ip6_settings(r->st);
+    if (s6) {
+        s6->enabled = !c->ipv6_off;
+        s6->eui64 = c->eui64;
+        if (c->dad >= 0)
+            s6->dad_transmits = (uint8_t)c->dad;
+    }
     if (stack_add_loopback(r->st) < 0) {
         set_error(ENOMEM, "cannot add the loopback interface");
         goto fail;
@@ -395,6 +404,22 @@ static tapir_runner *start(struct tapir_device *dev, const struct runner_config 
     if (c->gw && (rc = stack_add_route4(r->st, 0, 0, c->gw, r->ifindex)) < 0) {
         set_error(rc == -1 ? EINVAL : -rc, "cannot add the default route");
         goto fail;
+    }
+    for (int i = 0; i < c->n_addr6; i++) {
+        rc = stack_add_ip6(r->st, r->ifindex, c->addr6[i].addr, c->addr6[i].prefix_len);
+        if (rc < 0) {
+            struct ipaddr a6 = ip6(c->addr6[i].addr);
+            char b[IPADDR_STRLEN];
+            set_error(-rc, "cannot add address %s/%u", ipaddr_str(&a6, b), c->addr6[i].prefix_len);
+            goto fail;
+        }
+    }
+    if (c->has_gw6) {
+        static const uint8_t any6[16];
+        if ((rc = stack_add_route6(r->st, any6, 0, c->gw6, r->ifindex)) < 0) {
+            set_error(-rc, "cannot add the IPv6 default route");
+            goto fail;
+        }
     }
 
     r->epfd = epoll_create1(EPOLL_CLOEXEC);

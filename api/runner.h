@@ -17,6 +17,12 @@
  *   pcap=IFNAME         a live NIC through libpcap
  *   addr=A.B.C.D/N      IPv4 address and prefix on that device
  *   gw=A.B.C.D          default gateway
+ *   addr=IPV6/N         an IPv6 address (DAD runs before it is used); the link-local
+ *                       address, router solicitation and SLAAC need no configuration
+ *   gw=IPV6             IPv6 default router (routers' RAs also give one)
+ *   ipv6=0              no IPv6 on the device (default on, like Linux)
+ *   eui64=1             IPv6 interface ids from the MAC (default: RFC 7217 stable ids)
+ *   dad=N               duplicate address detection probes (default 1, 0 = off)
  *   mac=xx:xx:...       our MAC (default: a random locally administered one)
  *   mtu=N               MTU (default: the device's)
  *   capture=FILE        write every frame to a pcap file (pcap writer middleware)

@@ -125,6 +125,17 @@ static int one(struct runner_config *c, const char *key, const char *v, char *er
         memcpy(ip, v, len);
         ip[len] = 0;
         uint64_t plen = 32;
+        if (ipaddr_parse(ip, &a) == 0 && a.family == TP_AF_INET6) {
+            plen = 128;
+            if ((slash && (parse_u64(slash + 1, &plen) < 0 || plen > 128)) || a.v6[0] == 0xff)
+                return fail(err, n, "bad address '%s' (want IPV6/N)%s", v, "");
+            if (c->n_addr6 >= TAPIR_MAX_IF_ADDRS)
+                return fail(err, n, "too many addresses ('%s')%s", v, "");
+            memcpy(c->addr6[c->n_addr6].addr, a.v6, 16);
+            c->addr6[c->n_addr6].prefix_len = (uint8_t)plen;
+            c->n_addr6++;
+            return 0;
+        }
         if (ipaddr_parse(ip, &a) < 0 || a.family != TP_AF_INET || a.v4 == 0 ||
             (slash && (parse_u64(slash + 1, &plen) < 0 || plen > 32)))
             return fail(err, n, "bad address '%s' (want A.B.C.D/N)%s", v, "");
@@ -133,6 +144,31 @@ static int one(struct runner_config *c, const char *key, const char *v, char *er
         c->addr[c->n_addr].addr = a.v4;
         c->addr[c->n_addr].prefix_len = (uint8_t)plen;
         c->n_addr++;
+        return 0;
+    }
+    if (!strcmp(key, "gw") && ipaddr_parse(v, &a) == 0 && a.family == TP_AF_INET6) {
+        if (a.v6[0] == 0xff || ipaddr_is_any(&a))
+            return fail(err, n, "bad gateway '%s'%s", v, "");
+        memcpy(c->gw6, a.v6, 16);
+        c->has_gw6 = true;
+        return 0;
+    }
+    if (!strcmp(key, "ipv6")) {
+        bool on;
+        if (parse_bool(v, &on) < 0)
+            return fail(err, n, "bad value for ipv6: '%s'%s", v, "");
+        c->ipv6_off = !on;
+        return 0;
+    }
+    if (!strcmp(key, "eui64")) {
+        if (parse_bool(v, &c->eui64) < 0)
+            return fail(err, n, "bad value for eui64: '%s'%s", v, "");
+        return 0;
+    }
+    if (!strcmp(key, "dad")) {
+        if (parse_u64(v, &x) < 0 || x > 10)
+            return fail(err, n, "bad DAD transmit count '%s' (0..10)%s", v, "");
+        c->dad = (int)x;
         return 0;
     }
     if (!strcmp(key, "gw")) {
@@ -182,6 +218,7 @@ int runner_config_parse(const char *s, struct runner_config *c, char *err, size_
 {
     memset(c, 0, sizeof *c);
     c->log_level = -1;
+    c->dad = -1;
     if (n)
         err[0] = 0;
     if (!s)

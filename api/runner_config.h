@@ -19,6 +19,16 @@ struct runner_config {
     } addr[TAPIR_MAX_IF_ADDRS];   /* addr=A.B.C.D/N (may repeat) */
     int n_addr;
     uint32_t gw;                  /* gw=A.B.C.D, 0 none */
+    struct {
+        uint8_t addr[16];
+        uint8_t prefix_len;
+    } addr6[TAPIR_MAX_IF_ADDRS];  /* addr=IPV6/N (may repeat) */
+    int n_addr6;
+    uint8_t gw6[16];              /* gw=IPV6 (a router's link-local or global address) */
+    bool has_gw6;
+    bool ipv6_off;                /* ipv6=0: no IPv6 on the device (default on, like Linux) */
+    bool eui64;                   /* eui64=1: interface ids from the MAC, not RFC 7217 */
+    int dad;                      /* dad=N: DupAddrDetectTransmits (-1: the default, 1) */
     uint8_t mac[6];               /* mac=... */
     bool has_mac;
     uint32_t mtu;                 /* mtu=N, 0: the device's */

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "stack/checksum.h"
 #include "stack/dgram.h"
 #include "stack/ip4.h"
 #include "stack/socket.h"
@@ -87,6 +88,8 @@ bool raw_input(struct stack *st, const struct ip_rx *rx)
             rx->l4_len > 0 && rx->l4[0] < 32 && (r->icmp_filter & (1u << rx->l4[0])))
             continue;
         struct endpoint from = {.addr = rx->src};
+        if (rx->src.family == TP_AF_INET6 && rx->src.v6[0] == 0xfe && (rx->src.v6[1] & 0xc0) == 0x80)
+            from.scope_id = (uint32_t)rx->ifindex;   /* a link-local peer: which link */
         size_t limit = r->s.rcvbuf ? r->s.rcvbuf : RAW_RCVQ_MAX_BYTES;
         bool ok;
         if (rx->src.family == TP_AF_INET)
@@ -171,6 +174,25 @@ static ssize_t raw_send(struct sock *s, const void *buf, size_t len, int flags,
     };
     if (!ipaddr_is_any(&r->local) && !(dst.family == TP_AF_INET && ip4_is_broadcast(s->st, r->local.v4)))
         tx.src = r->local;
+    if (dst.family == TP_AF_INET6) {
+        /* A link-local destination names its link by the scope id. */
+        if (to && to->scope_id && (dst.v6[0] == 0xfe && (dst.v6[1] & 0xc0) == 0x80))
+            tx.ifindex = (int)to->scope_id;
+        /* ICMPv6: the stack computes the checksum (RFC 3542 3.1, as Linux
+         * does for every raw ICMPv6 socket); it covers the source address,
+         * so the source is chosen here. */
+        if (s->protocol == IPPROTO_NUM_ICMPV6 && len >= 4) {
+            if (tx.src.family != TP_AF_INET6 && !ip_select_source(s->st, &dst, &tx.src)) {
+                pkt_free(p);
+                return -EADDRNOTAVAIL;
+            }
+            p->data[2] = p->data[3] = 0;
+            uint16_t c = csum_finish(csum_add(csum_pseudo(&tx.src, &dst, IPPROTO_NUM_ICMPV6, (uint32_t)len),
+                                              p->data, len));
+            p->data[2] = (uint8_t)(c >> 8);
+            p->data[3] = (uint8_t)c;
+        }
+    }
     int err = ip_output(s->st, p, &tx);
     return err ? err : (ssize_t)len;
 }

@@ -12,6 +12,10 @@
  * It brings up its own runner from the device options (or $TAPIR_CONFIG),
  * and uses only the public API: a SOCK_RAW IPPROTO_ICMP socket (api/tapir.h)
  * that hands back each reply with its IPv4 header, as Linux's raw sockets do.
+ *
+ * IPv6 (-6, or an IPv6 destination): a SOCK_RAW IPPROTO_ICMPV6 socket; the
+ * stack fills the ICMPv6 checksum and hands back the message alone (no IPv6
+ * header), as Linux does; a link-local destination takes %SCOPE_ID.
  */
 #include <errno.h>
 #include <math.h>
@@ -52,6 +56,62 @@ static ssize_t recv_until(int s, void *buf, size_t len, uint64_t until)
     return n;
 }
 
+/* recv_until with the sender's address (IPv6: no header to read it from). */
+static ssize_t recv6_until(int s, void *buf, size_t len, uint64_t until, tapir_addr *from)
+{
+    uint64_t now = tapir_now_us();
+    double secs = until > now ? (double)(until - now) / 1e6 : 0.0;
+    if (tapir_settimeout(s, secs) < 0)
+        return -1;
+    ssize_t n = tapir_recvfrom(s, buf, len, 0, from);
+    if (n < 0 && (tapir_last_error()->kind == TAPIR_ERR_TIMEOUT || tapir_errno() == EAGAIN))
+        return 0;
+    return n;
+}
+
+/* One ICMPv6 message on the raw socket: an echo reply of ours, or an error
+ * quoting one of our requests (IPv6 header, then the echo request). */
+static void handle6(const uint8_t *ic, size_t iclen, const tapir_addr *from, uint16_t id, uint64_t t,
+                    const uint64_t *sent_at, uint8_t *seen, bool quiet, long *received, long *dups,
+                    long *errors, double *rmin, double *rmax, double *rsum, double *rsum2)
+{
+    if (iclen < 8)
+        return;
+    if (ic[0] == 129 && ic[1] == 0) {
+        uint16_t rid = (uint16_t)(ic[4] << 8 | ic[5]), seq = (uint16_t)(ic[6] << 8 | ic[7]);
+        if (rid != id || !sent_at[seq])
+            return;
+        double ms = (double)(t - sent_at[seq]) / 1000.0;
+        bool dup = seen[seq];
+        if (dup) {
+            (*dups)++;
+        } else {
+            seen[seq] = 1;
+            (*received)++;
+            *rsum += ms;
+            *rsum2 += ms * ms;
+            if (ms < *rmin) *rmin = ms;
+            if (ms > *rmax) *rmax = ms;
+        }
+        if (!quiet) {
+            printf("%zu bytes from %s: icmp_seq=%u time=%.3f ms%s\n", iclen, from->host, seq, ms,
+                   dup ? " (DUP!)" : "");
+            fflush(stdout);
+        }
+    } else if ((ic[0] == 1 || ic[0] == 3) && iclen >= 8 + 40 + 8) {
+        const uint8_t *q = ic + 8, *qe = ic + 8 + 40;
+        if (q[6] != 58 || qe[0] != 128 || (uint16_t)(qe[4] << 8 | qe[5]) != id)
+            return;
+        (*errors)++;
+        if (!quiet) {
+            printf("From %s icmp_seq=%u %s\n", from->host, (unsigned)(qe[6] << 8 | qe[7]),
+                   ic[0] == 3 ? "Time exceeded: Hop limit" : ic[1] == 3 ? "Destination unreachable: Address unreachable"
+                   : ic[1] == 4 ? "Destination unreachable: Port unreachable" : "Destination unreachable");
+            fflush(stdout);
+        }
+    }
+}
+
 /* ---- ping ---- */
 
 static volatile sig_atomic_t interrupted;
@@ -64,7 +124,7 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: tapir-ping [-c count] [-i interval] [-s size] [-W timeout] [-w deadline] [-q]\n"
+            "usage: tapir-ping [-4|-6] [-c count] [-i interval] [-s size] [-W timeout] [-w deadline] [-q]\n"
             "                  --tap NAME | --pcap IF  --addr A.B.C.D/N [--gw A.B.C.D] [device options]\n"
             "                  DESTINATION\n"
             "Device options as tapir-up's; $TAPIR_CONFIG is read first.\n");
@@ -102,7 +162,7 @@ int main(int argc, char **argv)
     long count = 0;
     double interval = 1.0, timeout = 10.0, deadline = 0;
     long size = 56;
-    bool quiet = false;
+    bool quiet = false, want6 = false;
     const char *dest = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -121,6 +181,10 @@ int main(int argc, char **argv)
             }
         } else if (!strcmp(a, "-q")) {
             quiet = true;
+        } else if (!strcmp(a, "-6")) {
+            want6 = true;
+        } else if (!strcmp(a, "-4")) {
+            want6 = false;
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
@@ -139,8 +203,19 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    uint8_t dst4[4];
-    if (tapir_inet_pton(TAPIR_AF_INET, dest, dst4) != 4) {
+    uint8_t dst4[4], dst6[16];
+    /* "fe80::1%1": the part after '%' is the scope id (tapir's interface). */
+    char host6[TAPIR_INET6_ADDRSTRLEN + 16];
+    snprintf(host6, sizeof host6, "%s", dest);
+    char *pct = strchr(host6, '%');
+    unsigned long scope = 0;
+    if (pct) {
+        scope = strtoul(pct + 1, NULL, 10);
+        *pct = '\0';
+    }
+    bool v6 = want6 || tapir_inet_pton(TAPIR_AF_INET, dest, dst4) != 4;
+    if (v6 ? tapir_inet_pton(TAPIR_AF_INET6, host6, dst6) != 16
+           : tapir_inet_pton(TAPIR_AF_INET, dest, dst4) != 4) {
         fprintf(stderr, "tapir-ping: %s: Name or service not known\n", dest);
         return 2;
     }
@@ -162,18 +237,25 @@ int main(int argc, char **argv)
         fprintf(stderr, "tapir-ping: cannot start a stack on '%s': %s\n", config, tapir_strerror());
         return 2;
     }
-    int sk = tapir_socket_on(r, TAPIR_AF_INET, TAPIR_SOCK_RAW, TAPIR_IPPROTO_ICMP);
+    int sk = v6 ? tapir_socket_on(r, TAPIR_AF_INET6, TAPIR_SOCK_RAW, TAPIR_IPPROTO_ICMPV6)
+                : tapir_socket_on(r, TAPIR_AF_INET, TAPIR_SOCK_RAW, TAPIR_IPPROTO_ICMP);
     if (sk < 0) {
         fprintf(stderr, "tapir-ping: socket: %s\n", tapir_strerror());
         tapir_runner_stop(r);
         return 2;
     }
 
-    char dstr[TAPIR_INET_ADDRSTRLEN];
-    tapir_inet_ntop(TAPIR_AF_INET, dst4, 4, dstr, sizeof dstr);
+    char dstr[TAPIR_INET6_ADDRSTRLEN];
     tapir_addr to;
-    tapir_addr_set(&to, dstr, 0);
-    printf("PING %s (%s) %ld(%ld) bytes of data.\n", dest, dstr, size, size + 28);
+    if (v6) {
+        tapir_inet_ntop(TAPIR_AF_INET6, dst6, 16, dstr, sizeof dstr);
+        tapir_addr_set6(&to, dstr, 0, 0, (uint32_t)scope);
+        printf("PING %s (%s) %ld data bytes\n", dest, dstr, size);
+    } else {
+        tapir_inet_ntop(TAPIR_AF_INET, dst4, 4, dstr, sizeof dstr);
+        tapir_addr_set(&to, dstr, 0);
+        printf("PING %s (%s) %ld(%ld) bytes of data.\n", dest, dstr, size, size + 28);
+    }
     fflush(stdout);
 
     uint16_t id = (uint16_t)getpid();
@@ -205,7 +287,7 @@ int main(int argc, char **argv)
             break;
         if (!all_sent && now >= next_send) {
             uint16_t seq = (uint16_t)(transmitted + 1);
-            req[0] = 8; /* echo request */
+            req[0] = v6 ? 128 : 8; /* echo request */
             req[1] = 0;
             req[2] = req[3] = 0;
             req[4] = (uint8_t)(id >> 8);
@@ -214,7 +296,7 @@ int main(int argc, char **argv)
             req[7] = (uint8_t)seq;
             for (int b = 0; b < 8 && 8 + b < (int)len; b++) /* send time, as iputils carries it */
                 req[8 + b] = (uint8_t)(now >> (8 * (7 - b)));
-            uint16_t c = icmp_checksum(req, len);
+            uint16_t c = v6 ? 0 : icmp_checksum(req, len);   /* ICMPv6: the stack's job */
             req[2] = (uint8_t)(c >> 8);
             req[3] = (uint8_t)c;
             sent_at[seq] = now;
@@ -233,7 +315,8 @@ int main(int argc, char **argv)
             until = end_by;
         if (until > now + 100000)
             until = now + 100000;
-        ssize_t n = recv_until(sk, rep, 65536, until);
+        tapir_addr src6;
+        ssize_t n = v6 ? recv6_until(sk, rep, 65536, until, &src6) : recv_until(sk, rep, 65536, until);
         if (n < 0) {
             fprintf(stderr, "tapir-ping: recv: %s\n", tapir_strerror());
             break;
@@ -241,6 +324,11 @@ int main(int argc, char **argv)
         if (n == 0)
             continue;
         uint64_t t = tapir_now_us();
+        if (v6) {
+            handle6(rep, (size_t)n, &src6, id, t, sent_at, seen, quiet, &received, &dups, &errors,
+                    &rmin, &rmax, &rsum, &rsum2);
+            continue;
+        }
         /* A raw socket hands us the IPv4 header too. */
         size_t ihl = (size_t)(rep[0] & 15) * 4;
         if ((size_t)n < ihl + 8 || ihl < 20)

@@ -49,10 +49,33 @@ Test(runner_config, empty_and_defaults)
     cr_assert_eq(c.addr[0].prefix_len, 32, "no prefix: a host address");
 }
 
+Test(runner_config, ipv6_keys)
+{
+    struct runner_config c;
+    char err[256];
+    cr_assert_eq(runner_config_parse("addr=198.18.0.2/24 addr=fd00:198:18::2/64 gw=fe80::1 eui64=1 dad=0",
+                                     &c, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(c.n_addr, 1);
+    cr_assert_eq(c.n_addr6, 1);
+    cr_assert_eq(c.addr6[0].prefix_len, 64);
+    cr_assert_eq(c.addr6[0].addr[0], 0xfd);
+    cr_assert_eq(c.addr6[0].addr[15], 2);
+    cr_assert(c.has_gw6);
+    cr_assert_eq(c.gw6[0], 0xfe);
+    cr_assert(c.eui64 && !c.ipv6_off);
+    cr_assert_eq(c.dad, 0);
+    cr_assert_eq(runner_config_parse("addr=fd00::5 ipv6=0", &c, err, sizeof err), 0);
+    cr_assert_eq(c.addr6[0].prefix_len, 128, "no prefix: a host address");
+    cr_assert(c.ipv6_off);
+    cr_assert_eq(runner_config_parse("", &c, err, sizeof err), 0);
+    cr_assert_eq(c.dad, -1, "default DAD");
+}
+
 Test(runner_config, bad_input_gets_a_message)
 {
     static const char *bad[] = {
-        "tap", "=x", "colour=blue", "addr=198.18.0/24", "addr=198.18.0.2/33", "addr=fd00::1/64",
+        "tap", "=x", "colour=blue", "addr=198.18.0/24", "addr=198.18.0.2/33", "addr=fd00::1/129",
+        "addr=ff02::1/64", "gw=ff02::1", "gw=::", "ipv6=maybe", "dad=11",
         "addr=0.0.0.0/0", "gw=nonsense", "mac=01:00:00:00:00:01", "mac=02:00:00", "mtu=12",
         "mtu=70000", "mtu=-5", "seed=abc", "trace=maybe", "log=7", "tap=", "tap=averyveryverylongname",
         "tap=a pcap=b", "addr=1.1.1.1/8 addr=1.1.1.2/8 addr=1.1.1.3/8 addr=1.1.1.4/8 addr=1.1.1.5/8",
