@@ -137,6 +137,7 @@ struct tcpcb {
     struct tcpcb *sq_next, **sq_prev;   /* in the parent's SYN queue (SYN-RECEIVED children) */
     struct tcpcb *synq_head;     /* listener: its SYN-RECEIVED children */
     bool push_now;               /* uncorked: send the tail despite Nagle, once */
+    uint32_t notsent_lowat;      /* TCP_NOTSENT_LOWAT (stored; POLLOUT ignores it) */
     uint32_t push_mark;          /* end of the last write without MSG_MORE: its segment gets PSH */
     bool dsack_pending;          /* a D-SACK block to report (RFC 2883) */
     struct tcp_sack_block dsack;

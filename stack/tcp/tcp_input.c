@@ -580,9 +580,16 @@ static bool process_ack(struct tcpcb *tp, struct seg *s)
     struct stack *st = tp->st;
     uint32_t ack = s->ack;
 
-    /* RFC 5961 5.2: acceptable if SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT. */
+    /* RFC 5961 5.2: acceptable if SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT.
+     * Too old: challenge ACK (rate-limited).  Acknowledging data never sent:
+     * RFC 9293 says "send an ACK"; Linux drops silently (no ACK war with a
+     * confused or forged peer), and packetdrill checks that; we follow Linux. */
     uint32_t max_wnd = tp->max_sndwnd > tp->mss ? tp->max_sndwnd : tp->mss;
-    if (seq_gt(ack, tp->snd_nxt) || seq_lt(ack, tp->snd_una - max_wnd)) {
+    if (seq_gt(ack, tp->snd_nxt)) {
+        st->ctr.tcp_rx_bad_ack++;
+        return false;
+    }
+    if (seq_lt(ack, tp->snd_una - max_wnd)) {
         st->ctr.tcp_rx_bad_ack++;
         tcp_send_challenge_ack(tp);
         return false;

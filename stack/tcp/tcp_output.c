@@ -404,7 +404,10 @@ void tcp_output(struct tcpcb *tp)
      * timer probes the window (RFC 9293 3.8.6.1). */
     uint32_t off = tp->snd_nxt - tp->snd_buf_seq;
     bool waiting = off < tp->sndbuf.len && !tp->fin_sent;
-    if (waiting && tp->snd_nxt == tp->snd_una && !timer_armed(&tp->t_rexmt) && blocked_by_rwnd)
+    /* The same timer bounds how long Nagle, TCP_CORK or MSG_MORE may hold
+     * data back with nothing in flight (Linux's probe timer: the "200 ms
+     * ceiling" of TCP_CORK): when it fires, what the window allows goes. */
+    if (waiting && tp->snd_nxt == tp->snd_una && !timer_armed(&tp->t_rexmt) && !timer_armed(&tp->t_persist))
         tcp_arm_persist(tp);
     note_limited(tp, waiting ? (blocked_by_rwnd ? 1 : 0) : (tp->sndbuf.len >= tp->snd_limit ? 2 : 0));
 }

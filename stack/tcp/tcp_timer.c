@@ -330,20 +330,17 @@ void tcp_schedule_tlp(struct tcpcb *tp)
     struct stack *st = tp->st;
     if (!st->cfg.tcp.tlp || !tp->sack_ok || !tp->rtt_valid || tp->tlp_pending ||
         tp->ca_state != TCP_CA_Open || tp->snd_nxt == tp->snd_una ||
-        !(tp->state == TCPS_ESTABLISHED || tp->state == TCPS_CLOSE_WAIT)) {
+        !(tp->state == TCPS_ESTABLISHED || tp->state == TCPS_CLOSE_WAIT || tp->state == TCPS_FIN_WAIT_1 ||
+          tp->state == TCPS_CLOSING || tp->state == TCPS_LAST_ACK)) {
         timer_cancel(&st->timers, &tp->t_tlp);
         return;
     }
+    /* PTO = 2*SRTT plus room for the receiver's delayed ACK when only one
+     * segment is out (7.2); Linux's numbers: + rto_min for one segment,
+     * + 2 ms otherwise. */
     uint64_t pto = 2ull * tp->srtt_us;
     uint32_t flight = tp->snd_nxt - tp->snd_una;
-    if (flight <= tp->mss) {
-        /* One segment out: the receiver may delay its ACK (7.2: + max ACK delay). */
-        uint64_t alt = tp->srtt_us + tp->srtt_us / 2 + (uint64_t)TCP_DELACK_MAX_MS * 1000;
-        if (alt > pto)
-            pto = alt;
-    } else if (pto < 2000) {
-        pto = 2000;
-    }
+    pto += flight <= tp->mss ? (uint64_t)st->cfg.tcp.rto_min_ms * 1000 : 2000;
     /* Never later than the RTO itself. */
     if (timer_armed(&tp->t_rexmt) && tp->t_rexmt.expires > st->now && st->now + pto > tp->t_rexmt.expires)
         pto = tp->t_rexmt.expires - st->now;

@@ -493,6 +493,7 @@ static int tcp_setsockopt(struct sock *s, int level, int name, const void *val, 
             tp->quickacks = TCP_QUICKACKS;
         return 0;
     case TP_TCP_NOTSENT_LOWAT:
+        tp->notsent_lowat = (uint32_t)v;
         return 0;
     default:
         return -ENOPROTOOPT;
@@ -627,6 +628,7 @@ static int tcp_getsockopt(struct sock *s, int level, int name, void *val, size_t
         return put_int(val, len, (int)(tp->keep_cnt ? tp->keep_cnt : s->st->cfg.tcp.keepalive_probes));
     case TP_TCP_USER_TIMEOUT: return put_int(val, len, (int)tp->user_timeout_ms);
     case TP_TCP_QUICKACK: return put_int(val, len, tp->quickacks != 0);
+    case TP_TCP_NOTSENT_LOWAT: return put_int(val, len, (int)tp->notsent_lowat);
     case TP_TCP_CONGESTION: {
         size_t n = strlen(tp->cc->name) + 1;
         if (n > *len)
