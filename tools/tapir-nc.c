@@ -11,6 +11,9 @@
  * idle seconds (and the connect timeout).  -z: connect and close, exit 0 if
  * the port is open.
  *
+ * IPv6: -6, or an IPv6 HOST.  `-6 -l PORT` listens on :: and, as on Linux
+ * (IPV6_V6ONLY off), takes IPv4 peers too (as ::ffff:a.b.c.d).
+ *
  * The socket side waits with tapir_select (stdin is a kernel descriptor, so
  * a thread copies it in).
  */
@@ -95,7 +98,7 @@ int main(int argc, char **argv)
     char *config = tapir_runner_config_from_args(&argc, argv);
     if (!config)
         return 2;
-    bool listen_mode = false, zero = false;
+    bool listen_mode = false, zero = false, v6 = false;
     double wait_s = -1;
     int srcport = 0;
     const char *args[2];
@@ -109,6 +112,8 @@ int main(int argc, char **argv)
                 case 'u': udp = true; break;
                 case 'z': zero = true; break;
                 case 'v': verbose = true; break;
+                case '6': v6 = true; break;
+                case '4': v6 = false; break;
                 case 'w':
                     if (i + 1 >= argc)
                         usage();
@@ -132,6 +137,14 @@ int main(int argc, char **argv)
     if (nargs < 1 || (!listen_mode && nargs != 2))
         usage();
     int port = atoi(args[nargs - 1]);
+    if (strchr(host, ':'))
+        v6 = true;
+    int fam = v6 ? TAPIR_AF_INET6 : TAPIR_AF_INET;
+    tapir_addr where;
+    if (v6)
+        tapir_addr_set6(&where, host, port, 0, 0);
+    else
+        tapir_addr_set(&where, host, port);
 
     tapir_runner *r = tapir_runner_start(config);
     free(config);
@@ -142,16 +155,16 @@ int main(int argc, char **argv)
     int type = udp ? TAPIR_SOCK_DGRAM : TAPIR_SOCK_STREAM;
     int rc = 1;
     if (listen_mode) {
-        int l = tapir_socket(TAPIR_AF_INET, type, 0);
+        int l = tapir_socket(fam, type, 0);
         tapir_setsockopt_int(l, TAPIR_SOL_SOCKET, TAPIR_SO_REUSEADDR, 1);
-        if (l < 0 || tapir_bind(l, TAPIR_ADDR(host, port)) < 0 || (!udp && tapir_listen(l, 1) < 0)) {
+        if (l < 0 || tapir_bind(l, &where) < 0 || (!udp && tapir_listen(l, 1) < 0)) {
             tapir_perror("tapir-nc: listen");
             goto out;
         }
         tapir_addr peer;
         char a[TAPIR_ADDR_STRLEN];
         if (verbose)
-            fprintf(stderr, "Listening on %s %d\n", host[0] ? host : "0.0.0.0", port);
+            fprintf(stderr, "Listening on %s %d\n", host[0] ? host : v6 ? "::" : "0.0.0.0", port);
         if (udp) {
             /* The first datagram says who the peer is. */
             char buf[65536];
@@ -174,15 +187,15 @@ int main(int argc, char **argv)
         if (verbose)
             fprintf(stderr, "Connection received on %s\n", tapir_addr_str(&peer, a, sizeof a));
     } else {
-        sock = tapir_socket(TAPIR_AF_INET, type, 0);
+        sock = tapir_socket(fam, type, 0);
         if (sock < 0) {
             tapir_perror("tapir-nc: socket");
             goto out;
         }
         if (wait_s > 0)
             tapir_settimeout(sock, wait_s);
-        if ((srcport && tapir_bind(sock, TAPIR_ADDR("", srcport)) < 0) ||
-            tapir_connect(sock, TAPIR_ADDR(host, port)) < 0) {
+        if ((srcport && tapir_bind(sock, v6 ? TAPIR_ADDR6("", srcport, 0, 0) : TAPIR_ADDR("", srcport)) < 0) ||
+            tapir_connect(sock, &where) < 0) {
             if (verbose || !zero)
                 fprintf(stderr, "tapir-nc: connect to %s port %d (%s) failed: %s\n", host, port,
                         udp ? "udp" : "tcp", tapir_strerror());

@@ -27,8 +27,8 @@ echo "$out"
 expect_ping_ok "$out" 5 || { show_log up; fail "ping -6 -s 4000: not all 5 answered"; }
 
 # The kernel learned tapir's link-layer address through ND.
-ip -n "$ns" -6 neigh show dev tap0 | grep -qi "$TAPIR_IP6 lladdr $TAPIR_MAC6" \
-    || { ip -n "$ns" -6 neigh show dev tap0; fail "kernel has no neighbour entry for tapir"; }
+neigh=$(ip -n "$ns" -6 neigh show dev tap0)
+grep -qi "$TAPIR_IP6 lladdr $TAPIR_MAC6" <<<"$neigh" || { echo "$neigh"; fail "kernel has no neighbour entry for tapir"; }
 
 stop_bg up; rc=$?
 [ $rc -eq 0 ] || { show_log up; fail "tapir-up exited with status $rc"; }
