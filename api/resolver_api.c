@@ -18,6 +18,7 @@
 #include "api/resolver_int.h"
 #include "api/runner.h"
 #include "api/tapir.h"
+#include "stack/ip6.h"
 #include "stack/stack.h"
 
 /* ---- process-wide state ---- */
@@ -299,8 +300,15 @@ static void stack_families(bool *v4, bool *v6)
         for (int k = 0; k < st->netifs[i].n_ip4; k++)
             if ((st->netifs[i].ip4[k].addr >> 24) != 127)
                 *v4 = true;
-    /* IPv6 addresses live in stack/ip6 (the IPv6 issue); until the stack
-     * says, an IPv6 destination counts as reachable when there is no IPv4. */
+    /* glibc's check_pf: loopback and link-local addresses do not count. */
+    struct ip6_addr_info a6[16];
+    int n6 = stack_ip6_addrs(st, -1, a6, 16);
+    for (int i = 0; i < n6; i++) {
+        const uint8_t *b = a6[i].addr;
+        static const uint8_t lo6[16] = {[15] = 1};
+        if (memcmp(b, lo6, 16) != 0 && !(b[0] == 0xfe && (b[1] & 0xc0) == 0x80))
+            *v6 = true;
+    }
     tapir_runner_unlock(r);
 }
 
@@ -474,7 +482,9 @@ static void sort_destinations(struct addrtuple *at, size_t n)
     int key[GAI_MAX_ADDRS];
     for (size_t i = 0; i < n; i++) {
         const struct ipaddr *a = &at[i].a;
-        bool usable = a->family == TP_AF_INET ? v4 || (a->v4 >> 24) == 127 : v6 || !v4;
+        static const uint8_t lo6[16] = {[15] = 1};
+        bool usable = a->family == TP_AF_INET ? v4 || (a->v4 >> 24) == 127
+                                               : v6 || memcmp(a->v6, lo6, 16) == 0;
         key[i] = (usable ? 100 : 0) + precedence(a);
     }
     for (size_t i = 1; i < n; i++) { /* insertion sort: stable, n is small */

@@ -31,6 +31,8 @@ expect() { grep -q -- "$1" <<<"$out" || { show_log dns; fail "$2: expected '$1'"
 host -t A www.example.test;      expect "www.example.test has address 198.18.0.7" "A"
 host -t AAAA www.example.test;   expect "www.example.test has IPv6 address fd00:198:18::7" "AAAA"
 host www.example.test;           expect "has address 198.18.0.7" "both"; expect "IPv6 address fd00:198:18::7" "both"
+# RFC 6724 order: tapir has IPv4 only here (and fd00::/8 has precedence 3 < IPv4's 35): IPv4 first.
+[ "$(grep -m1 ' has ' <<<"$out")" = "www.example.test has address 198.18.0.7" ] || fail "IPv4 should come first"
 host -t A alias.example.test
 expect "alias.example.test is an alias for www.example.test." "CNAME chain"
 expect "www.example.test has address 198.18.0.7" "CNAME chain"
