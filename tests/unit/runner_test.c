@@ -87,11 +87,11 @@ Test(runner, two_runners_ping_over_memlink)
     }
     /* The loop wakes when a frame is due, not on some coarse tick (a timer
      * of the stack's, a second away): the median round trip stays near 2 ms,
-     * well under 25 ms even on a loaded machine. */
+     * and under 100 ms even on a machine loaded ten times over. */
     int under = 0;
     for (int i = 0; i < 20; i++)
-        under += rtts[i] < 25000;
-    cr_assert(under > 10, "the median round trip is over 25 ms (%d of 20 under)", under);
+        under += rtts[i] < 100000;
+    cr_assert(under > 10, "the median round trip is over 100 ms (%d of 20 under)", under);
     struct tapir_counters c;
     tapir_runner_counters(b, &c);
     cr_assert_eq(c.icmp_tx_echo_replies, 20);
