@@ -999,9 +999,15 @@ tapir_hostent *tapir_gethostbyname_ex(const char *name)
     }
     if (setipaddr(name, TAPIR_AF_INET, &a) < 0)
         return NULL;
-    /* gethostbyname_r(name): a numeric name is its own answer. */
+    /* gethostbyname_r(name) (glibc's digits-and-dots rule): a name made of
+     * digits and dots only is an address or nothing; anything else is
+     * looked up, and one that is not a valid host name is NO_RECOVERY. */
     uint32_t v4;
-    if (name[0] == '\0' || aton_exact(name, &v4) == 0 || strcmp(name, "<broadcast>") == 0) {
+    if (name[0] >= '0' && name[0] <= '9' && strspn(name, "0123456789.") == strlen(name)) {
+        if (aton_exact(name, &v4) < 0) {
+            tapir_set_herror(1);
+            return NULL;
+        }
         tapir_hostent *h = hostent_new(name, NULL, 0);
         if (h)
             hostent_add(h, &a);
@@ -1028,6 +1034,10 @@ tapir_hostent *tapir_gethostbyname_ex(const char *name)
         for (size_t i = 0; h && i < n; i++)
             hostent_add(h, &addrs[i]);
         return h;
+    }
+    if (!hostname_ok(name)) {
+        tapir_set_herror(3); /* NO_RECOVERY, as glibc says for "" or "<broadcast>" */
+        return NULL;
     }
     struct dns_result *res = malloc(sizeof *res);
     if (!res) {

@@ -76,6 +76,64 @@ def run_gni(c):
         return 'OSError %s' % e
     return '%s %s' % (h, p)
 
+# gethostbyname / gethostbyname_ex / gethostbyaddr on numeric and hosts-file
+# inputs; getservbyname / getservbyport / getprotobyname.
+GHN = ['127.0.0.1', '127.1', '0x7f.1', '198.18.0.7', '', '<broadcast>', '255.255.255.255', '::1',
+       'localhost', '1.2.3.4.5', '017.0.0.1']
+GHA = ['127.0.0.1', 'localhost', '::1', '127.1']
+GSN = [('http', None), ('http', 'tcp'), ('http', 'udp'), ('domain', 'udp'), ('www', None),
+       ('nosuchsvc', None), ('ssh', 'sctp'), ('tftp', None)]
+GSP = [(80, None), (80, 'udp'), (53, 'udp'), (512, 'udp'), (512, 'tcp'), (9, None), (65000, None),
+       (99999, None), (-1, None)]
+GPN = ['tcp', 'udp', 'icmp', 'TCP', 'ipv6-icmp', 'nope']
+
+def run_other(kind, arg):
+    try:
+        if kind == 'ghn':
+            return socket.gethostbyname(arg)
+        if kind == 'ghx':
+            n, al, ad = socket.gethostbyname_ex(arg)
+            return '%s [%s] [%s]' % (n, ','.join(al), ','.join(ad))
+        if kind == 'gha':
+            n, al, ad = socket.gethostbyaddr(arg)
+            return '%s [%s] [%s]' % (n, ','.join(al), ','.join(ad))
+        if kind == 'gsn':
+            return str(socket.getservbyname(*[a for a in arg if a is not None]))
+        if kind == 'gsp':
+            return socket.getservbyport(*[a for a in arg if a is not None])
+        if kind == 'gpn':
+            return str(socket.getprotobyname(arg))
+    except socket.gaierror as e:
+        return 'gaierror %d %s' % (e.errno, e.strerror)
+    except socket.herror as e:
+        return 'herror %d %s' % (e.errno, e.strerror)
+    except OverflowError as e:
+        return 'OverflowError %s' % e
+    except OSError as e:
+        return 'OSError %s' % e
+
+def others():
+    out = []
+    for h in GHN:
+        if h in ('1.2.3.4.5',):  # a name: DNS decides
+            continue
+        out.append(('ghn', h))
+        out.append(('ghx', h))
+    for h in GHA:
+        out.append(('gha', h))
+    for a in GSN:
+        out.append(('gsn', a))
+    for a in GSP:
+        out.append(('gsp', a))
+    for a in GPN:
+        out.append(('gpn', a))
+    return out
+
+def other_key(kind, arg):
+    if isinstance(arg, tuple):
+        return '%s %s' % (kind, '|'.join('-' if a is None else str(a) for a in arg))
+    return '%s %s' % (kind, arg)
+
 def numeric(h):
     for fam in (socket.AF_INET, socket.AF_INET6):
         try:
@@ -102,3 +160,6 @@ if __name__ == '__main__':
     for c in NI:
         key = 'gni %s|%d' % (','.join(str(x) for x in c[0]), c[1])
         print(key if mode == 'list' else key + ' => ' + run_gni(c))
+    for kind, arg in others():
+        key = other_key(kind, arg)
+        print(key if mode == 'list' else key + ' => ' + run_other(kind, arg))

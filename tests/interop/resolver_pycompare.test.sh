@@ -1,4 +1,5 @@
-# getaddrinfo / getnameinfo, case by case against python3's socket module on
+# getaddrinfo, getnameinfo, gethostbyname(_ex), gethostbyaddr, getservbyname,
+# getservbyport, getprotobyname, case by case against python3's socket module on
 # this machine: the same numeric hosts, ports, services, families, types,
 # protocols and flags give the same list (or the same error, code and text).
 # Cases whose answer would come from DNS are left out (see the .py file).

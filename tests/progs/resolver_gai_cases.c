@@ -27,6 +27,8 @@ static void print_error(void)
     const tapir_error *e = tapir_last_error();
     if (e->kind == TAPIR_ERR_GAIERROR)
         printf("gaierror %d %s\n", e->code, tapir_gai_text(e->code));
+    else if (e->kind == TAPIR_ERR_HERROR)
+        printf("herror %d %s\n", e->code, tapir_herror_text(e->code));
     else if (e->kind == TAPIR_ERR_VALUE)
         printf("ValueError\n");
     else if (e->kind == TAPIR_ERR_OVERFLOW)
@@ -62,6 +64,53 @@ int main(void)
             }
             printf("\n");
             tapir_freeaddrinfo(ai);
+        } else if (strncmp(line, "gni ", 4) != 0) {
+            /* ghn / ghx / gha NAME, gsn NAME|PROTO, gsp PORT|PROTO, gpn NAME */
+            char kind[4];
+            memcpy(kind, line, 3);
+            kind[3] = '\0';
+            if (!strcmp(kind, "ghn")) {
+                char ip[64];
+                if (tapir_gethostbyname(p, ip, sizeof ip) < 0)
+                    print_error();
+                else
+                    printf("%s\n", ip);
+            } else if (!strcmp(kind, "ghx") || !strcmp(kind, "gha")) {
+                tapir_hostent *h = !strcmp(kind, "ghx") ? tapir_gethostbyname_ex(p) : tapir_gethostbyaddr(p);
+                if (!h) {
+                    print_error();
+                    continue;
+                }
+                printf("%s [", h->name);
+                for (int i = 0; i < h->n_aliases; i++)
+                    printf("%s%s", i ? "," : "", h->aliases[i]);
+                printf("] [");
+                for (int i = 0; i < h->n_addrs; i++)
+                    printf("%s%s", i ? "," : "", h->addrs[i]);
+                printf("]\n");
+                tapir_freehostent(h);
+            } else if (!strcmp(kind, "gpn")) {
+                int v = tapir_getprotobyname(p);
+                if (v < 0)
+                    print_error();
+                else
+                    printf("%d\n", v);
+            } else {
+                const char *a = field(&p), *proto = field(&p);
+                if (!strcmp(kind, "gsn")) {
+                    int v = tapir_getservbyname(a, proto);
+                    if (v < 0)
+                        print_error();
+                    else
+                        printf("%d\n", v);
+                } else {
+                    char name[64];
+                    if (tapir_getservbyport(atoi(a), proto, name, sizeof name) < 0)
+                        print_error();
+                    else
+                        printf("%s\n", name);
+                }
+            }
         } else {
             char *bar = strrchr(p, '|');
             int flags = atoi(bar + 1);
