@@ -169,6 +169,15 @@ void endpoint_to_addr(int family, const struct endpoint *ep, tapir_addr *out)
 {
     memset(out, 0, sizeof *out);
     struct ipaddr a = ep->addr;
+    if (family == TAPIR_AF_INET6 && a.family == TP_AF_INET) {
+        /* An IPv4 peer of a dual-stack AF_INET6 socket: ::ffff:a.b.c.d. */
+        uint8_t m[16] = {[10] = 0xff, [11] = 0xff};
+        m[12] = (uint8_t)(a.v4 >> 24);
+        m[13] = (uint8_t)(a.v4 >> 16);
+        m[14] = (uint8_t)(a.v4 >> 8);
+        m[15] = (uint8_t)a.v4;
+        a = ip6(m);
+    }
     if (a.family == TP_AF_UNSPEC) {
         static const uint8_t any6[16];
         a = family == TAPIR_AF_INET6 ? ip6(any6) : ip4(0);

@@ -208,6 +208,22 @@ int sock_setsockopt_common(struct sock *s, int level, int name, const void *val,
         default: return -ENOPROTOOPT;
         }
     }
+    if (level == IPPROTO_IPV6 && s->family == TP_AF_INET6) {
+        if ((err = get_int(val, len, &v)))
+            return err;
+        switch (name) {
+        case IPV6_V6ONLY: s->v6only = v != 0; return 0;
+        case IPV6_UNICAST_HOPS:
+            if (v == -1)
+                v = 0;
+            if (v < 0 || v > 255)
+                return -EINVAL;
+            s->ttl = (uint8_t)v;
+            return 0;
+        case IPV6_TCLASS: s->tos = (uint8_t)(v < 0 ? 0 : v); return 0;
+        default: return -ENOPROTOOPT;
+        }
+    }
     if (level == IPPROTO_IP && s->family == TP_AF_INET) {
         if ((err = get_int(val, len, &v)))
             return err;
@@ -244,6 +260,14 @@ int sock_getsockopt_common(struct sock *s, int level, int name, void *val, size_
             s->so_error = 0;
             return put_int(val, len, e);
         }
+        default: return -ENOPROTOOPT;
+        }
+    }
+    if (level == IPPROTO_IPV6 && s->family == TP_AF_INET6) {
+        switch (name) {
+        case IPV6_V6ONLY: return put_int(val, len, s->v6only);
+        case IPV6_UNICAST_HOPS: return put_int(val, len, s->ttl ? s->ttl : 64);
+        case IPV6_TCLASS: return put_int(val, len, s->tos);
         default: return -ENOPROTOOPT;
         }
     }

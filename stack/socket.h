@@ -64,6 +64,7 @@ struct sock {
     int family, type, protocol;  /* Linux's values: AF_INET, SOCK_STREAM, IPPROTO_TCP */
     int so_error;                /* pending error for SO_ERROR (positive errno), 0 none */
     bool reuseaddr, reuseport, broadcast, keepalive;
+    bool v6only;                 /* IPV6_V6ONLY: an AF_INET6 socket takes no IPv4 peers (default off, Linux) */
     uint8_t ttl, tos;            /* 0: defaults */
     uint32_t sndbuf, rcvbuf;     /* bytes (SO_SNDBUF/SO_RCVBUF, as Linux reports them) */
     int bound_ifindex;           /* SO_BINDTODEVICE / scope id, -1 any */

@@ -310,7 +310,16 @@ struct tcpcb *tcp_lookup_listener(struct stack *st, const struct ipaddr *laddr, 
         if (ipaddr_is_any(&tp->laddr))
             wild = tp;
     }
-    return wild;
+    if (wild || laddr->family != TP_AF_INET)
+        return wild;
+    /* Dual stack (RFC 4038 / Linux): an AF_INET6 listener on :: without
+     * IPV6_V6ONLY takes IPv4 connections too; its children talk IPv4 and
+     * show their addresses as IPv4-mapped ones. */
+    for (struct tcpcb *tp = ts->listen_hash[lport & (TCP_PORT_HASH_SIZE - 1)]; tp; tp = tp->lnext)
+        if (tp->lport == lport && tp->laddr.family == TP_AF_INET6 && ipaddr_is_any(&tp->laddr) &&
+            !tp->sk.v6only)
+            return tp;
+    return NULL;
 }
 
 static bool addr_overlap(const struct ipaddr *a, const struct ipaddr *b)

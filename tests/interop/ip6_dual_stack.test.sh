@@ -1,14 +1,11 @@
-# A dual-stack tapir listener (bound to ::, IPV6_V6ONLY off as on Linux)
+# A dual-stack tapir TCP listener (bound to ::, IPV6_V6ONLY off as on Linux)
 # takes an IPv4 and an IPv6 kernel client; the IPv4 peer reads as
-# ::ffff:198.18.0.1.
+# ::ffff:198.18.0.1.  (TCP only: UDP sockets are not dual-stack yet.)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ip6_lib.sh"
 need_root
 need_cmd nc
 need_bin tapir-nc
-# The stack's TCP and UDP demultiplexers do not yet hand IPv4 segments to an
-# AF_INET6 socket bound to :: (IPV6_V6ONLY off): remove this line when they do.
-skip "dual-stack sockets (IPv4 peers on an AF_INET6 :: listener) are not implemented in stack/tcp and stack/udp yet"
 
 new_ns ns k
 ns_tap6 "$ns" tap0
