@@ -47,6 +47,22 @@
  * closed TLS session, 2 / 3 for want-read / want-write.  The verification
  * result itself is kept on the connection: tapir_ssl_verify_result().
  *
+ * Python -> C:
+ *   ssl.create_default_context()             tapir_ssl_create_default_context()
+ *   ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)  tapir_ssl_context_new(TAPIR_PROTOCOL_TLS_SERVER)
+ *   ctx.load_cert_chain(cert, key)           tapir_ssl_context_load_cert_chain(ctx, cert, key)
+ *   ctx.load_verify_locations(cafile)        tapir_ssl_context_load_verify_locations(ctx, cafile, NULL)
+ *   ctx.minimum_version = TLSVersion.TLSv1_3 tapir_ssl_context_set_minimum_version(ctx, TAPIR_TLSv1_3)
+ *   ss = ctx.wrap_socket(s, server_hostname=h)  ss = tapir_ssl_wrap_socket(ctx, s, h, 0)
+ *   ss.sendall(b) / ss.recv(n)               tapir_ssl_sendall(ss, b, len) / tapir_ssl_recv(ss, buf, n)
+ *   ss.version(), ss.cipher()                tapir_ssl_version(ss), tapir_ssl_cipher(ss, &name, &ver, &bits)
+ *   ss.getpeercert()                         tapir_ssl_getpeercert(ss, &cert)
+ *   s = ss.unwrap()                          s = tapir_ssl_unwrap(ss); tapir_ssl_close(ss)
+ *   except ssl.SSLCertVerificationError      tapir_last_error()->kind == TAPIR_ERR_SSL, and
+ *                                            tapir_error_class() == "ssl.SSLCertVerificationError"
+ *   except ssl.SSLWantReadError              kind == TAPIR_ERR_SSL_WANT_READ
+ *   socket.ssl(s).server()                   tapir_ssl_server(tapir_ssl(s, NULL, NULL))
+ *
  * Threads: one connection may be used by two threads (one reading, one
  * writing); calls into OpenSSL are serialised by a lock that is released
  * while waiting.
@@ -194,7 +210,11 @@ ssize_t tapir_ssl_recv(tapir_ssl_socket *s, void *buf, size_t len);
 ssize_t tapir_ssl_send(tapir_ssl_socket *s, const void *buf, size_t len);
 /* sendall: everything, under one timeout for the whole call. 0 or -1. */
 int tapir_ssl_sendall(tapir_ssl_socket *s, const void *buf, size_t len);
-/* Decrypted bytes ready to read without touching the transport. */
+/* Decrypted bytes ready to read without touching the transport.  select()
+ * and poll() on the wrapped socket count them as readable (unlike Python's,
+ * where a readable-looking SSLSocket may hold them unseen); the epoll-like
+ * API is driven by the socket's wake-ups and does not: check pending()
+ * before waiting there. */
 size_t tapir_ssl_pending(tapir_ssl_socket *s);
 /* True when a recv would not block: decrypted bytes pending, or the
  * transport readable (what select on the wrapped socket reports). */

@@ -29,6 +29,10 @@ kns() { ip netns exec "$ns" "$@"; }
 has() { grep -qxF -- "$2" <<<"$1"; }
 # expect OUTPUT LINE WHAT: fails the test with OUTPUT shown unless it has LINE.
 expect() {
+    if grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" <<<"$1"; then
+        echo "$1"
+        fail "$3: a sanitizer report in the output"
+    fi
     has "$1" "$2" && return 0
     echo "--- output ---"; echo "$1"; echo "---"
     fail "$3: expected the line '$2'"
