@@ -43,6 +43,7 @@ show_log up
 got=$(sed -n 's/^recv-sha256: //p' "$(log_of up)")
 [ -n "$sent" ] && [ "$sent" = "$got" ] || fail "upload hash: sent $sent, kernel got $got"
 grep -qx "recv-bytes: $BYTES" "$(log_of up)" || fail "upload size"
+grep -qx "sni: tapir.test" "$(log_of up)" || fail "tapir's client did not send SNI tapir.test"
 say "upload: $(( BYTES * 8 / (t1 - t0) )) Mbit/s"
 stop up
 

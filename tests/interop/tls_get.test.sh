@@ -61,6 +61,9 @@ rc=$?
 cat "$TMPD/err5"
 [ $rc -eq 0 ] || fail "-k: exit $rc"
 grep -q "verified: NO" "$TMPD/err5" || fail "-k must say it did not verify"
+# RFC 6066 3: no SNI for an address literal; a name is sent
+grep -qx "sni: None" "$(log_of https)" || { show_log https; fail "SNI sent for an IP address"; }
+grep -qx "sni: tapir.test" "$(log_of https)" || { show_log https; fail "no SNI for tapir.test"; }
 
 say "redirects only with -L"
 get --cacert "$CERTS/ca.pem" --resolve "tapir.test:8443:$KERNEL_IP" "https://tapir.test:8443/sub" \

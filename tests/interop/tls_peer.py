@@ -70,9 +70,15 @@ def unwrap(s):
         err(e)
 
 
+def show_sni(ctx):
+    # what the client sent as SNI (None: no extension), for the tests
+    ctx.sni_callback = lambda sock, name, c: out("sni: %s" % name)
+
+
 def server(a):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(a.cert, a.key)
+    show_sni(ctx)
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((a.bind, a.port))
@@ -136,6 +142,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 def https(a):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(a.cert, a.key)
+    show_sni(ctx)
 
     def handler(*args, **kw):
         return Handler(*args, directory=a.dir, **kw)
