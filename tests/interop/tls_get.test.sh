@@ -45,6 +45,18 @@ say "https:// body on stdout"
 body=$(get --cacert "$CERTS/ca.pem" --resolve "tapir.test:8443:$KERNEL_IP" "https://tapir.test:8443/sub/" 2>/dev/null)
 [ "$body" = "sub index" ] || fail "stdout body: '$body'"
 
+say "https:// by name through tapir's resolver (its hosts file)"
+echo "$KERNEL_IP tapir.test" >"$TMPD/hosts"
+body=$(get --config "hosts=$TMPD/hosts" --cacert "$CERTS/ca.pem" "https://tapir.test:8443/sub/" 2>"$TMPD/errh")
+rc=$?
+cat "$TMPD/errh"
+[ $rc -eq 0 ] && [ "$body" = "sub index" ] || fail "by name: exit $rc, body '$body'"
+get --config "hosts=$TMPD/hosts" --cacert "$CERTS/ca.pem" "https://nowhere.test:8443/" >/dev/null 2>"$TMPD/errn"
+rc=$?
+cat "$TMPD/errn"
+[ $rc -eq 1 ] && grep -q "Name or service not known\|Temporary failure in name resolution" "$TMPD/errn" ||
+    fail "an unknown name: exit $rc"
+
 say "verification failures"
 get --resolve "tapir.test:8443:$KERNEL_IP" "https://tapir.test:8443/" >/dev/null 2>"$TMPD/err3"
 rc=$?
