@@ -94,7 +94,8 @@ test: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) all
 	@$(MAKE) --no-print-directory -j$(NPROC) BUILD=build-asan OPT=-O1 SAN="$(ASAN_SAN)" all
 	@bash tests/run-all.sh $(BUILD) && \
-	 TAPIR_SUITES="unit sim drill" ASAN_OPTIONS=detect_leaks=1 bash tests/run-all.sh build-asan
+	 TAPIR_SUITES="unit sim drill" ASAN_OPTIONS=detect_leaks=1 \
+	 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp bash tests/run-all.sh build-asan
 
 test-unit: $(UNIT_BIN)
 	$(UNIT_BIN)
@@ -111,7 +112,8 @@ demo: deps
 
 asan: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) BUILD=build-asan OPT=-O1 SAN="$(ASAN_SAN)" all
-	@ASAN_OPTIONS=detect_leaks=1 bash tests/run-all.sh build-asan
+	@ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	 bash tests/run-all.sh build-asan
 
 tsan: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) BUILD=build-tsan OPT=-O1 SAN="-fsanitize=thread" all
