@@ -611,8 +611,10 @@ static bool process_ack(struct tcpcb *tp, struct seg *s)
         if (tp->rt_timing && seq_gt(ack, tp->rt_seq)) {
             tcp_rtt_sample(tp, (uint32_t)(st->now - tp->rt_time));
             tp->rt_timing = false;
-        } else if (tp->ts_ok && s->h.opt.ts_ok && s->h.opt.tsecr && tp->retransmits == 0 &&
-                   tp->ca_state == TCP_CA_Open && !tp->rtt_valid) {
+        } else if (tp->ts_ok && s->h.opt.ts_ok && s->h.opt.tsecr) {
+            /* RFC 7323 4.1: TSecr echoes the segment that moved the left
+             * edge, retransmitted or not, so it is a valid sample even
+             * where Karn's rule forbids timing (ms resolution). */
             uint32_t ms = tcp_ts_now(tp) - s->h.opt.tsecr;
             if (ms < 600000)
                 tcp_rtt_sample(tp, ms * 1000);
@@ -633,7 +635,8 @@ static bool process_ack(struct tcpcb *tp, struct seg *s)
             tp->high_rxt = ack;
         if (seq_lt(tp->lost_high, ack))
             tp->lost_high = ack;
-        tp->backoff = 0;
+        /* Karn (RFC 6298 5.7 note): the backed-off RTO stays until a new
+         * RTT sample (tcp_rtt_sample clears the backoff). */
         tp->retransmits = 0;
         tp->probes = 0;
     }
@@ -668,12 +671,6 @@ static bool process_ack(struct tcpcb *tp, struct seg *s)
         if (tp->tlp_pending && seq_geq(tp->snd_una, tp->tlp_high_seq))
             tp->tlp_pending = false;         /* the probe's flight is acknowledged */
         tcp_schedule_tlp(tp);
-        /* Once a window's worth is acknowledged, start measuring the flight anew. */
-        if (seq_geq(tp->snd_una, tp->flight_mark)) {
-            tp->max_flight = tp->snd_nxt - tp->snd_una;
-            tp->cwnd_limited = false;
-            tp->flight_mark = tp->snd_nxt;
-        }
         sndbuf_expand(tp);
         sock_wake(&tp->sk);       /* send space */
     }
@@ -945,7 +942,8 @@ static void sync_input(struct tcpcb *tp, const struct ip_rx *rx, struct seg *s)
 
     /* Data after close(): nobody will read it (Linux answers with RST). */
     if (tp->user_closed && s->dlen && (tp->state == TCPS_FIN_WAIT_1 || tp->state == TCPS_FIN_WAIT_2)) {
-        tcp_xmit(tp, tp->snd_nxt, 0, TCP_RST | TCP_ACK);
+        /* The reset answers this segment (3.10.7.1 form: <SEQ=SEG.ACK><RST>). */
+        tcp_respond(st, &tp->laddr, &tp->faddr, tp->lport, tp->fport, s->ack, 0, TCP_RST);
         tcp_close_conn(tp, 0);
         return;
     }

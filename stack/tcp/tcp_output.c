@@ -173,8 +173,6 @@ int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags)
     }
     uint32_t end = seq + len + (syn ? 1 : 0) + ((flags & TCP_FIN) ? 1 : 0);
     if (seq_gt(end, tp->snd_nxt)) {
-        if (end - tp->snd_una > tp->max_flight)
-            tp->max_flight = end - tp->snd_una;
         /* New sequence space: time it if nothing is being timed (RFC 6298 3). */
         if (!tp->rt_timing) {
             tp->rt_timing = true;
@@ -320,6 +318,7 @@ void tcp_output(struct tcpcb *tp)
 
     bool sent = false;
     bool blocked_by_rwnd = false;
+    bool cwnd_stop = false;
     for (int guard = 0; guard < 4096; guard++) {
         uint32_t pipe = tcp_pipe(tp);
         uint32_t cwnd_room = tp->cwnd > pipe ? tp->cwnd - pipe : 0;
@@ -350,7 +349,7 @@ void tcp_output(struct tcpcb *tp)
             blocked_by_rwnd = true;
 
         if (avail && len == 0 && usable && cwnd_room < min32(avail, tp->mss))
-            tp->cwnd_limited = true;
+            cwnd_stop = true;
         if (len == 0 && !(fin && avail == 0))
             break;
         if (len > 0 && len < tp->mss) {
@@ -395,6 +394,16 @@ void tcp_output(struct tcpcb *tp)
             break;
     }
     tp->push_now = false;
+    /* How much of cwnd is used, per window of data (Linux's
+     * tcp_cwnd_validate): the cwnd_limited test of ACK processing reads it. */
+    if (sent) {
+        uint32_t out = tp->snd_nxt - tp->snd_una;
+        if (seq_geq(tp->snd_una, tp->flight_mark) || cwnd_stop || (!tp->cwnd_limited && out > tp->max_flight)) {
+            tp->cwnd_limited = cwnd_stop;
+            tp->max_flight = out;
+            tp->flight_mark = tp->snd_nxt;
+        }
+    }
     if (!sent && tp->ack_now)
         tcp_send_ack(tp);
     if (sent && !timer_armed(&tp->t_tlp))

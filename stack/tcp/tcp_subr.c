@@ -429,6 +429,9 @@ void tcp_set_state(struct tcpcb *tp, int state)
 bool tcp_close_conn(struct tcpcb *tp, int err)
 {
     tcp_set_state(tp, TCPS_CLOSED);
+    /* Both directions are shut now (Linux's SHUTDOWN_MASK): reads give the
+     * error then EOF, writes EPIPE, poll says IN|RDHUP|HUP. */
+    tp->shut_rd = tp->shut_wr = true;
     tcp_timers_cancel(tp);
     tcp_hash_remove(tp);
     if (err)

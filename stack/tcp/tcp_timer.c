@@ -65,6 +65,7 @@ void tcp_rtt_sample(struct tcpcb *tp, uint32_t r)
     uint64_t max = (uint64_t)cfg->rto_max_ms * 1000;
     tp->rto_us = (uint32_t)(rto > max ? max : rto);
     tp->last_rtt_us = r;
+    tp->backoff = 0;
     if (tp->min_rtt_us == 0 || r < tp->min_rtt_us)
         tp->min_rtt_us = r;
     tcp_trace(tp, TCP_EV_RTT, r, tp->srtt_us, tp->rto_us);
@@ -274,6 +275,8 @@ static void keep_fire(struct stack *st, struct timer *t)
     }
     if ((uint32_t)tp->probes >= cnt ||
         (tp->user_timeout_ms && idle >= keep_idle_us(tp) + (uint64_t)tp->user_timeout_ms * 1000)) {
+        /* The peer is gone: tell it, in case it is only unreachable (Linux). */
+        tcp_xmit(tp, tp->snd_nxt, 0, TCP_RST | TCP_ACK);
         tcp_close_conn(tp, ETIMEDOUT);
         return;
     }
