@@ -21,7 +21,7 @@ Test(nd_stack, linklocal_dad_then_rs_and_mld)
     /* Not usable while tentative. */
     cr_assert(!stack_is_local6(f.st, ll));
     f6_advance(&f, 1100000);   /* random delay (< 1 s) + first probe */
-    size_t off;
+    size_t off = 0; /* set by the pop helper; -O1 cannot see it */
     struct cap_frame *fr = f6_pop_icmp(&f, ICMP6_MLD2_REPORT, &off);
     cr_assert_not_null(fr, "MLD report for the solicited-node group");
     free(fr);
@@ -49,7 +49,7 @@ Test(nd_stack, dad_probe_format)
     f6_advance(&f, 10000);
     uint8_t ll[16];
     f6_ll(&f, ll);
-    size_t off;
+    size_t off = 0; /* set by the pop helper; -O1 cannot see it */
     struct cap_frame *fr = f6_pop_icmp(&f, ICMP6_ND_NS, &off);
     cr_assert_not_null(fr);
     uint8_t sn[16], mac[6];
@@ -134,7 +134,7 @@ Test(nd_stack, dad_conflict_by_ns_and_own_probe_ignored)
     f6_setup(&f, false);
     cr_assert_eq(stack_add_ip6(f.st, f.ifx, MY_G, 64), 0);
     f6_advance(&f, 10000);
-    size_t off;
+    size_t off = 0; /* set by the pop helper; -O1 cannot see it */
     struct cap_frame *probe = f6_pop_icmp(&f, ICMP6_ND_NS, &off);
     cr_assert_not_null(probe);
     /* Our own probe looped back (same nonce): no conflict. */
@@ -206,7 +206,7 @@ Test(nd_stack, neighbour_state_machine)
     /* The echo reply needs the peer's link address: INCOMPLETE, NS multicast. */
     peer_ping(&f, 1);
     cr_assert_eq(stack_ip6_neighbour(f.st, f.ifx, PEER_G, NULL), ND_INCOMPLETE);
-    size_t off;
+    size_t off = 0; /* set by the pop helper; -O1 cannot see it */
     struct cap_frame *fr = f6_pop_icmp(&f, ICMP6_ND_NS, &off);
     cr_assert_not_null(fr);
     uint8_t sn[16];
@@ -283,7 +283,7 @@ Test(nd_stack, ns_answered_and_creates_stale_entry)
     f6_icmp(&f, PEER_G, sn, 255, m, n);
     cr_assert_eq(stack_ip6_neighbour(f.st, f.ifx, PEER_G, NULL), ND_DELAY,
                  "created STALE, then our NA went through it");
-    size_t off;
+    size_t off = 0; /* set by the pop helper; -O1 cannot see it */
     struct cap_frame *fr = f6_pop_icmp(&f, ICMP6_ND_NA, &off);
     cr_assert_not_null(fr);
     struct nd_na na;
