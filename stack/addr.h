@@ -77,6 +77,33 @@ static inline bool ipaddr_is_any(const struct ipaddr *a)
     return true;
 }
 
+/* IPv4-mapped IPv6 addresses (::ffff:a.b.c.d, RFC 4291 2.5.5.2): how a
+ * dual-stack AF_INET6 socket names IPv4 peers. */
+static inline bool ipaddr_is_v4mapped(const struct ipaddr *a)
+{
+    static const uint8_t pfx[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    return a->family == TP_AF_INET6 && memcmp(a->v6, pfx, 12) == 0;
+}
+
+static inline struct ipaddr ipaddr_map4(uint32_t v4)
+{
+    struct ipaddr r;
+    memset(&r, 0, sizeof r);
+    r.family = TP_AF_INET6;
+    r.v6[10] = r.v6[11] = 0xff;
+    r.v6[12] = (uint8_t)(v4 >> 24);
+    r.v6[13] = (uint8_t)(v4 >> 16);
+    r.v6[14] = (uint8_t)(v4 >> 8);
+    r.v6[15] = (uint8_t)v4;
+    return r;
+}
+
+/* The IPv4 address inside a mapped address (caller checked ipaddr_is_v4mapped). */
+static inline uint32_t ipaddr_unmap4(const struct ipaddr *a)
+{
+    return (uint32_t)a->v6[12] << 24 | (uint32_t)a->v6[13] << 16 | (uint32_t)a->v6[14] << 8 | a->v6[15];
+}
+
 static inline uint32_t ip4_prefix_mask(unsigned prefix_len)
 {
     return prefix_len == 0 ? 0 : prefix_len >= 32 ? 0xffffffffu : ~((1u << (32 - prefix_len)) - 1);

@@ -9,6 +9,11 @@
  * over the group by a hash of the sender).  Port 0 picks an ephemeral port
  * at random in 32768-60999 (RFC 6056 algorithm 1: a random start, then the
  * next free one).
+ *
+ * Dual stack, as Linux: an AF_INET6 socket without IPV6_V6ONLY also takes
+ * IPv4, naming IPv4 peers by mapped addresses (::ffff:a.b.c.d).  Bound to ::
+ * it shares the IPv4 port space with AF_INET sockets; bound to a mapped
+ * address it is an IPv4 socket in all but name.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -99,6 +104,67 @@ static void hash_del(struct stack *st, struct udp_sock *u)
     u->hashed = false;
 }
 
+/* ---- addresses as a socket sees them ---- */
+
+/* An address from the wire (IPv4 or IPv6) in the socket's own family: IPv4
+ * becomes mapped for a dual-stack AF_INET6 socket.  false: the socket cannot
+ * see this family at all. */
+static bool as_sock_addr(const struct udp_sock *u, const struct ipaddr *a, struct ipaddr *out)
+{
+    if (u->s.family == a->family) {
+        *out = *a;
+        return true;
+    }
+    if (u->s.family == TP_AF_INET6 && a->family == TP_AF_INET && !u->s.v6only) {
+        *out = ipaddr_map4(a->v4);
+        return true;
+    }
+    return false;
+}
+
+/* An address the user gave (in the socket's family) as it goes on the wire:
+ * mapped addresses become IPv4.  false: a V6ONLY socket and a mapped address. */
+static bool to_wire(const struct udp_sock *u, const struct ipaddr *a, struct ipaddr *out)
+{
+    if (ipaddr_is_v4mapped(a)) {
+        if (u->s.v6only)
+            return false;
+        *out = ip4(ipaddr_unmap4(a));
+        return true;
+    }
+    *out = *a;
+    return true;
+}
+
+/* The socket's bound address in IPv4 terms (0 = any), if it takes IPv4. */
+static bool view4(int family, bool v6only, const struct ipaddr *a, uint32_t *out)
+{
+    if (family == TP_AF_INET) {
+        *out = a->v4;
+        return true;
+    }
+    if (v6only)
+        return false;
+    if (ipaddr_is_any(a)) {
+        *out = 0;
+        return true;
+    }
+    if (ipaddr_is_v4mapped(a)) {
+        *out = ipaddr_unmap4(a);
+        return true;
+    }
+    return false;
+}
+
+/* ... and in IPv6 terms, if it takes IPv6. */
+static bool view6(int family, const struct ipaddr *a, struct ipaddr *out)
+{
+    if (family != TP_AF_INET6 || ipaddr_is_v4mapped(a))
+        return false;
+    *out = *a;
+    return true;
+}
+
 /* ---- binding ---- */
 
 static bool addr_overlap(const struct ipaddr *a, const struct ipaddr *b)
@@ -106,13 +172,21 @@ static bool addr_overlap(const struct ipaddr *a, const struct ipaddr *b)
     return ipaddr_is_any(a) || ipaddr_is_any(b) || ipaddr_eq(a, b);
 }
 
+/* Would u, bound to addr:port, take datagrams some other socket takes too? */
 static bool port_conflict(struct stack *st, const struct udp_sock *u, uint16_t port,
                           const struct ipaddr *addr)
 {
+    uint32_t u4 = 0, o4 = 0;
+    struct ipaddr u6, o6;
+    bool has4 = view4(u->s.family, u->s.v6only, addr, &u4);
+    bool has6 = view6(u->s.family, addr, &u6);
     for (const struct udp_sock *o = *bucket(st, port); o; o = o->hnext) {
-        if (o == u || o->local.port != port || o->s.family != u->s.family)
+        if (o == u || o->local.port != port)
             continue;
-        if (!addr_overlap(&o->local.addr, addr))
+        bool overlap = (has4 && view4(o->s.family, o->s.v6only, &o->local.addr, &o4) &&
+                        (u4 == 0 || o4 == 0 || u4 == o4)) ||
+                       (has6 && view6(o->s.family, &o->local.addr, &o6) && addr_overlap(&u6, &o6));
+        if (!overlap)
             continue;
         if (o->s.bound_ifindex >= 0 && u->s.bound_ifindex >= 0 &&
             o->s.bound_ifindex != u->s.bound_ifindex)
@@ -138,17 +212,26 @@ static uint16_t pick_ephemeral(struct stack *st, const struct udp_sock *u, const
     return 0;
 }
 
+/* Broadcast/multicast test on a wire address. */
 static bool is_broadcast(struct stack *st, const struct ipaddr *a)
 {
     return a->family == TP_AF_INET && ip4_is_broadcast(st, a->v4);
 }
 
-static bool addr_bindable(struct stack *st, const struct ipaddr *a)
+static bool is_group(struct stack *st, const struct ipaddr *a)
 {
-    if (ipaddr_is_any(a))
-        return true;
     if (a->family == TP_AF_INET)
-        return stack_is_local4(st, a->v4) || ip4_is_broadcast(st, a->v4) || ip4_is_multicast(a->v4);
+        return ip4_is_broadcast(st, a->v4) || ip4_is_multicast(a->v4);
+    return a->family == TP_AF_INET6 && a->v6[0] == 0xff;
+}
+
+static bool addr_bindable(struct stack *st, const struct ipaddr *wire)
+{
+    if (ipaddr_is_any(wire))
+        return true;
+    if (wire->family == TP_AF_INET)
+        return stack_is_local4(st, wire->v4) || ip4_is_broadcast(st, wire->v4) ||
+               ip4_is_multicast(wire->v4);
     return true; /* IPv6: the IPv6 module will say; until then any address */
 }
 
@@ -169,7 +252,10 @@ static int udp_bind(struct sock *s, const struct endpoint *local)
     struct udp_sock *u = (struct udp_sock *)s;
     if (u->local.port)
         return -EINVAL;
-    if (!addr_bindable(s->st, &local->addr))
+    struct ipaddr wire;
+    if (!to_wire(u, &local->addr, &wire))
+        return -EINVAL; /* Linux: a V6ONLY socket cannot bind a mapped address */
+    if (!addr_bindable(s->st, &wire))
         return -EADDRNOTAVAIL;
     uint16_t port = local->port;
     if (port == 0)
@@ -187,11 +273,16 @@ static int udp_bind(struct sock *s, const struct endpoint *local)
     return 0;
 }
 
-/* Linux (ip_route_connect): a datagram to 0.0.0.0 goes to ourselves. */
+/* Linux: a datagram to 0.0.0.0 (or ::) goes to ourselves. */
 static struct ipaddr fix_any_dst(const struct ipaddr *a)
 {
     if (a->family == TP_AF_INET && a->v4 == 0)
         return ip4(IP4(127, 0, 0, 1));
+    if (a->family == TP_AF_INET6 && ipaddr_is_any(a)) {
+        struct ipaddr lo = *a;
+        lo.v6[15] = 1;
+        return lo;
+    }
     return *a;
 }
 
@@ -214,12 +305,15 @@ static int udp_connect(struct sock *s, const struct endpoint *peer)
         sock_wake(s);
         return 0;
     }
-    struct ipaddr dst = fix_any_dst(&peer->addr);
-    if (is_broadcast(st, &dst) && !s->broadcast)
+    struct ipaddr dst = fix_any_dst(&peer->addr), wdst;
+    if (!to_wire(u, &dst, &wdst))
+        return -ENETUNREACH;
+    if (is_broadcast(st, &wdst) && !s->broadcast)
         return -EACCES;
     struct ipaddr src = u->local.addr;
     if (!u->addr_locked || ipaddr_is_any(&src)) {
-        if (!ip_select_source(st, &dst, &src))
+        struct ipaddr wsrc;
+        if (!ip_select_source(st, &wdst, &wsrc) || !as_sock_addr(u, &wsrc, &src))
             return -ENETUNREACH;
     }
     int err = autobind(u);
@@ -260,21 +354,24 @@ static ssize_t udp_send(struct sock *s, const void *buf, size_t len, int flags,
     dst.addr = fix_any_dst(&dst.addr);
     if (dst.port == 0)
         return -EINVAL;
-    size_t max = dst.addr.family == TP_AF_INET ? 65535 - 20 - UDP_HDR_LEN : 65535 - UDP_HDR_LEN;
+    struct ipaddr wdst; /* dst as it goes on the wire */
+    if (!to_wire(u, &dst.addr, &wdst))
+        return -ENETUNREACH;
+    size_t max = wdst.family == TP_AF_INET ? 65535 - 20 - UDP_HDR_LEN : 65535 - UDP_HDR_LEN;
     if (len > max)
         return -EMSGSIZE;
-    if (is_broadcast(st, &dst.addr) && !s->broadcast)
+    if (is_broadcast(st, &wdst) && !s->broadcast)
         return -EACCES;
     int err = autobind(u);
     if (err)
         return err;
     struct ipaddr src;
-    if (u->connected && !to) {
-        src = u->local.addr;
-    } else if (!ipaddr_is_any(&u->local.addr) && !is_broadcast(st, &u->local.addr) &&
-               !(u->local.addr.family == TP_AF_INET && ip4_is_multicast(u->local.addr.v4))) {
-        src = u->local.addr;
-    } else if (!ip_select_source(st, &dst.addr, &src)) {
+    if (!ipaddr_is_any(&u->local.addr) && (u->connected || !is_group(st, &u->local.addr))) {
+        /* Bound (or connected) to a unicast address: it is the source, and
+         * it must be of the destination's family. */
+        if (!to_wire(u, &u->local.addr, &src) || src.family != wdst.family)
+            return -ENETUNREACH;
+    } else if (!ip_select_source(st, &wdst, &src)) {
         return -ENETUNREACH;
     }
     struct pkt *p = pkt_alloc(UDP_HDR_LEN + len);
@@ -284,10 +381,10 @@ static ssize_t udp_send(struct sock *s, const void *buf, size_t len, int flags,
     if (len)
         memcpy(h + UDP_HDR_LEN, buf, len);
     struct udp_hdr uh = {.sport = u->local.port, .dport = dst.port};
-    udp_emit(&uh, h, len, &src, &dst.addr);
+    udp_emit(&uh, h, len, &src, &wdst);
     struct ip_tx tx = {
         .src = src,
-        .dst = dst.addr,
+        .dst = wdst,
         .proto = IPPROTO_NUM_UDP,
         .ttl = s->ttl,
         .tos = s->tos,
@@ -318,29 +415,40 @@ static ssize_t udp_recv(struct sock *s, void *buf, size_t len, int flags, struct
     return n;
 }
 
-static bool matches(const struct udp_sock *u, const struct ip_rx *rx, uint16_t sport, uint16_t dport)
+/* Does u take a datagram src:sport -> dst:dport (addresses in the socket's
+ * family, from as_sock_addr)? */
+static bool matches(const struct udp_sock *u, const struct ip_rx *rx, uint16_t sport, uint16_t dport,
+                    struct ipaddr *from)
 {
-    if (u->local.port != dport || u->s.family != rx->dst.family)
+    struct ipaddr src, dst;
+    if (u->local.port != dport || !as_sock_addr(u, &rx->src, &src) || !as_sock_addr(u, &rx->dst, &dst))
         return false;
-    if (!ipaddr_is_any(&u->local.addr) && !ipaddr_eq(&u->local.addr, &rx->dst))
+    if (!ipaddr_is_any(&u->local.addr) && !ipaddr_eq(&u->local.addr, &dst))
         return false;
-    if (u->connected && (u->peer.port != sport || !ipaddr_eq(&u->peer.addr, &rx->src)))
+    if (u->connected && (u->peer.port != sport || !ipaddr_eq(&u->peer.addr, &src)))
         return false;
     if (u->s.bound_ifindex >= 0 && u->s.bound_ifindex != rx->ifindex)
         return false;
+    if (from)
+        *from = src;
     return true;
 }
 
 static int score(const struct udp_sock *u)
 {
     return (ipaddr_is_any(&u->local.addr) ? 0 : 2) + (u->connected ? 4 : 0) +
-           (u->s.bound_ifindex >= 0 ? 1 : 0);
+           (u->s.bound_ifindex >= 0 ? 1 : 0) + (u->s.family == TP_AF_INET ? 1 : 0);
 }
 
 static void deliver(struct stack *st, struct udp_sock *u, const struct ip_rx *rx, uint16_t sport,
                     const uint8_t *payload, size_t plen)
 {
-    struct endpoint from = {.addr = rx->src, .port = sport};
+    struct endpoint from = {.port = sport};
+    if (!as_sock_addr(u, &rx->src, &from.addr))
+        return;
+    /* An IPv6 link-local source is only meaningful with its interface. */
+    if (from.addr.family == TP_AF_INET6 && from.addr.v6[0] == 0xfe && (from.addr.v6[1] & 0xc0) == 0x80)
+        from.scope_id = (uint32_t)rx->ifindex;
     size_t limit = u->s.rcvbuf ? u->s.rcvbuf : UDP_RCVQ_MAX_BYTES;
     if (u->shut_rd || !dgq_push(&u->rq, &from, rx->ifindex, payload, plen, NULL, 0, limit)) {
         st->ctr.udp_rx_queue_full++;
@@ -366,7 +474,7 @@ void udp_input(struct stack *st, const struct ip_rx *rx)
          * the choice; Linux delivers to all). */
         bool any = false;
         for (struct udp_sock *u = chain; u; u = u->hnext) {
-            if (matches(u, rx, h.sport, h.dport)) {
+            if (matches(u, rx, h.sport, h.dport, NULL)) {
                 deliver(st, u, rx, h.sport, payload, plen);
                 any = true;
             }
@@ -380,7 +488,7 @@ void udp_input(struct stack *st, const struct ip_rx *rx)
     struct udp_sock *best = NULL;
     int best_score = -1, ties = 0;
     for (struct udp_sock *u = chain; u; u = u->hnext) {
-        if (!matches(u, rx, h.sport, h.dport))
+        if (!matches(u, rx, h.sport, h.dport, NULL))
             continue;
         int sc = score(u);
         if (sc > best_score) {
@@ -401,7 +509,7 @@ void udp_input(struct stack *st, const struct ip_rx *rx)
         key.p = h.sport;
         uint32_t pick = (uint32_t)(siphash24(st->secret, &key, sizeof key) % (uint32_t)ties);
         for (struct udp_sock *u = chain; u; u = u->hnext) {
-            if (matches(u, rx, h.sport, h.dport) && score(u) == best_score && u->s.reuseport) {
+            if (matches(u, rx, h.sport, h.dport, NULL) && score(u) == best_score && u->s.reuseport) {
                 if (pick-- == 0) {
                     best = u;
                     break;
@@ -423,14 +531,15 @@ void udp_icmp_error(struct stack *st, const struct icmp_error *e)
         return;
     uint16_t sport = get16(e->l4), dport = get16(e->l4 + 2);
     for (struct udp_sock *u = *bucket(st, sport); u; u = u->hnext) {
-        if (u->local.port != sport || u->s.family != e->src.family)
+        struct ipaddr us, them;
+        if (u->local.port != sport || !as_sock_addr(u, &e->src, &us) || !as_sock_addr(u, &e->dst, &them))
             continue;
-        if (!ipaddr_is_any(&u->local.addr) && !ipaddr_eq(&u->local.addr, &e->src))
+        if (!ipaddr_is_any(&u->local.addr) && !ipaddr_eq(&u->local.addr, &us))
             continue;
         /* Linux without IP_RECVERR: only a connected socket hears of it, and
          * only of hard errors (so an unconnected server is not disturbed by
          * one unreachable client). */
-        if (!u->connected || u->peer.port != dport || !ipaddr_eq(&u->peer.addr, &e->dst))
+        if (!u->connected || u->peer.port != dport || !ipaddr_eq(&u->peer.addr, &them))
             continue;
         if (!e->hard)
             continue;
@@ -499,6 +608,15 @@ static int udp_getname(struct sock *s, struct endpoint *out, bool peer)
     return 0;
 }
 
+static int udp_setsockopt(struct sock *s, int level, int name, const void *val, size_t len)
+{
+    struct udp_sock *u = (struct udp_sock *)s;
+    /* Linux: the socket's family view is fixed once it has a port. */
+    if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY && u->local.port)
+        return -EINVAL;
+    return sock_setsockopt_common(s, level, name, val, len);
+}
+
 static const struct sock_proto udp_proto = {
     .name = "udp",
     .bind = udp_bind,
@@ -509,6 +627,7 @@ static const struct sock_proto udp_proto = {
     .close = udp_close,
     .poll = udp_poll,
     .getname = udp_getname,
+    .setsockopt = udp_setsockopt,
 };
 
 int udp_sock_create(struct stack *st, int family, struct sock **out)

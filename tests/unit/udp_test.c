@@ -379,3 +379,110 @@ Test(udp, zero_checksum_accepted)
     stack_destroy(st);
     capture_clear(&cap);
 }
+
+/* ---- dual stack: AF_INET6 sockets and IPv4 through mapped addresses ---- */
+
+static struct endpoint ep6_any(uint16_t port)
+{
+    struct endpoint e;
+    memset(&e, 0, sizeof e);
+    e.addr.family = TP_AF_INET6;
+    e.port = port;
+    return e;
+}
+
+static struct endpoint ep_mapped(uint32_t a, uint16_t port)
+{
+    struct endpoint e = {.addr = ipaddr_map4(a), .port = port};
+    return e;
+}
+
+Test(udp, dual_stack_socket_takes_ipv4_as_mapped)
+{
+    struct twire w;
+    twire_init(&w, 1500);
+    struct sock *srv, *cli = udp(w.st[0]);
+    cr_assert_eq(sock_create(w.st[1], AF_INET6, SOCK_DGRAM, 0, &srv), 0);
+    struct endpoint any6 = ep6_any(8000);
+    cr_assert_eq(sock_bind(srv, &any6), 0);
+    struct endpoint to = ep(B, 8000);
+    cr_assert_eq(sock_send(cli, "v4", 2, 0, &to), 2);
+    twire_run(&w, 100);
+    char buf[8];
+    struct endpoint from;
+    cr_assert_eq(sock_recv(srv, buf, sizeof buf, 0, &from, NULL), 2);
+    cr_assert(ipaddr_is_v4mapped(&from.addr));
+    cr_assert_eq(ipaddr_unmap4(&from.addr), A);
+    /* The reply to the mapped address goes out as IPv4. */
+    cr_assert_eq(sock_send(srv, "ok", 2, 0, &from), 2);
+    twire_run(&w, 100);
+    struct endpoint from4;
+    cr_assert_eq(sock_recv(cli, buf, sizeof buf, 0, &from4, NULL), 2);
+    cr_assert_eq(from4.addr.family, TP_AF_INET);
+    cr_assert_eq(from4.addr.v4, B);
+    cr_assert_eq(from4.port, 8000);
+    /* Connect to a mapped peer: the local name becomes mapped too. */
+    cr_assert_eq(sock_connect(srv, &from), 0);
+    struct endpoint me;
+    cr_assert_eq(sock_getname(srv, &me, false), 0);
+    cr_assert(ipaddr_is_v4mapped(&me.addr));
+    cr_assert_eq(ipaddr_unmap4(&me.addr), B);
+    cr_assert_eq(sock_send(srv, "c", 1, 0, NULL), 1);
+    twire_run(&w, 100);
+    cr_assert_eq(sock_recv(cli, buf, sizeof buf, 0, NULL, NULL), 1);
+    sock_close(srv), sock_close(cli);
+    twire_fini(&w);
+}
+
+Test(udp, v6only_and_port_sharing_across_families)
+{
+    struct stack *st = stack_create(1, 0);
+    stack_add_loopback(st);
+    struct sock *d6, *o6, *m6, *v4 = udp(st);
+    cr_assert_eq(sock_create(st, AF_INET6, SOCK_DGRAM, 0, &d6), 0);
+    cr_assert_eq(sock_create(st, AF_INET6, SOCK_DGRAM, 0, &o6), 0);
+    cr_assert_eq(sock_create(st, AF_INET6, SOCK_DGRAM, 0, &m6), 0);
+    struct endpoint any6 = ep6_any(9100), any4 = ep(0, 9100);
+    /* A dual-stack :: holds the IPv4 port too. */
+    cr_assert_eq(sock_bind(d6, &any6), 0);
+    cr_assert_eq(sock_bind(v4, &any4), -EADDRINUSE);
+    sock_close(d6);
+    /* A V6ONLY :: does not. */
+    cr_assert_eq(set_int(o6, IPPROTO_IPV6, IPV6_V6ONLY, 1), 0);
+    cr_assert_eq(sock_bind(o6, &any6), 0);
+    cr_assert_eq(sock_bind(v4, &any4), 0);
+    cr_assert_eq(set_int(o6, IPPROTO_IPV6, IPV6_V6ONLY, 0), -EINVAL, "fixed once bound");
+    /* A mapped address is IPv4 in all but name: it collides with 0.0.0.0. */
+    struct endpoint lo_m = ep_mapped(IP4(127, 0, 0, 1), 9100);
+    cr_assert_eq(sock_bind(m6, &lo_m), -EADDRINUSE);
+    struct endpoint lo_m2 = ep_mapped(IP4(127, 0, 0, 1), 9101);
+    cr_assert_eq(sock_bind(m6, &lo_m2), 0);
+    /* IPv4 to port 9100 goes to the AF_INET socket, never the V6ONLY one. */
+    struct sock *c = udp(st);
+    struct endpoint to = ep(IP4(127, 0, 0, 1), 9100);
+    cr_assert_eq(sock_send(c, "x", 1, 0, &to), 1);
+    stack_poll(st, 1);
+    char b[4];
+    cr_assert_eq(sock_recv(v4, b, sizeof b, 0, NULL, NULL), 1);
+    cr_assert_eq(sock_recv(o6, b, sizeof b, 0, NULL, NULL), -EAGAIN);
+    /* A V6ONLY socket cannot reach or bind IPv4. */
+    struct endpoint mapped_to = ep_mapped(IP4(127, 0, 0, 1), 9101);
+    cr_assert_eq(sock_send(o6, "x", 1, 0, &mapped_to), -ENETUNREACH);
+    struct sock *o6b;
+    cr_assert_eq(sock_create(st, AF_INET6, SOCK_DGRAM, 0, &o6b), 0);
+    cr_assert_eq(set_int(o6b, IPPROTO_IPV6, IPV6_V6ONLY, 1), 0);
+    cr_assert_eq(sock_bind(o6b, &lo_m2), -EINVAL);
+    int v = 0;
+    size_t l = sizeof v;
+    cr_assert_eq(sock_getsockopt(o6b, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l), 0);
+    cr_assert_eq(v, 1);
+    /* The mapped-bound socket receives IPv4 sent to its address. */
+    struct endpoint to2 = ep(IP4(127, 0, 0, 1), 9101);
+    cr_assert_eq(sock_send(c, "y", 1, 0, &to2), 1);
+    stack_poll(st, 2);
+    struct endpoint from;
+    cr_assert_eq(sock_recv(m6, b, sizeof b, 0, &from, NULL), 1);
+    cr_assert(ipaddr_is_v4mapped(&from.addr));
+    sock_close(o6), sock_close(m6), sock_close(v4), sock_close(c), sock_close(o6b);
+    stack_destroy(st);
+}
