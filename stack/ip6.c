@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "stack/icmp4.h"
+#include "stack/ip4.h"
 #include "stack/ip6_int.h"
 #include "stack/stack.h"
 #include "stack/wire/eth.h"
@@ -517,16 +518,33 @@ uint32_t ip6_path_mtu(struct stack *st, const struct ipaddr *dst)
 {
     if (!ip6_state(st) || dst->family != TP_AF_INET6)
         return 0;
+    if (ip6_is_v4mapped(dst->v6))
+        return ip4_path_mtu(st, (uint32_t)dst->v6[12] << 24 | (uint32_t)dst->v6[13] << 16 |
+                                    (uint32_t)dst->v6[14] << 8 | dst->v6[15]);
     struct path6 p;
     if (find_path(st, dst->v6, -1, &p) != 0)
         return 0;
     return p.mtu;
 }
 
+static uint32_t mapped_v4(const uint8_t a[16])
+{
+    return (uint32_t)a[12] << 24 | (uint32_t)a[13] << 16 | (uint32_t)a[14] << 8 | a[15];
+}
+
 bool ip6_select_source(struct stack *st, const struct ipaddr *dst, struct ipaddr *src)
 {
     if (!ip6_state(st) || dst->family != TP_AF_INET6)
         return false;
+    if (ip6_is_v4mapped(dst->v6)) {
+        /* A dual-stack socket's IPv4 peer: IPv4's choice, mapped. */
+        uint32_t a;
+        if (!ip4_select_source(st, mapped_v4(dst->v6), &a))
+            return false;
+        uint8_t m[16] = {[10] = 0xff, [11] = 0xff, (uint8_t)(a >> 24), (uint8_t)(a >> 16), (uint8_t)(a >> 8), (uint8_t)a};
+        *src = ip6(m);
+        return true;
+    }
     struct path6 p;
     if (find_path(st, dst->v6, -1, &p) != 0)
         return false;
