@@ -75,7 +75,11 @@
 /* ---- Neighbor Discovery (RFC 4861 10) and SLAAC (RFC 4862) ---- */
 #define ND_CACHE_MAX         256    /* neighbour entries; a STALE one unused longest goes when full */
 #define ND_HASH_BUCKETS      64     /* hash chains of the cache (power of two) */
-#define ND_PENDING_MAX       8      /* packets queued per unresolved neighbour (oldest dropped) */
+/* Packets queued per unresolved neighbour, the oldest dropped past the cap.
+ * As for ARP (64): a burst sent while the first solicitation goes unanswered
+ * (a peer whose link just came up) must not lose all but the last few;
+ * Linux queues up to 101 (unres_qlen). */
+#define ND_PENDING_MAX       64
 #define ND_REACHABLE_MS      30000  /* REACHABLE_TIME */
 #define ND_RETRANS_MS        1000   /* RETRANS_TIMER */
 #define ND_DELAY_FIRST_PROBE_MS 5000 /* DELAY_FIRST_PROBE_TIME */
