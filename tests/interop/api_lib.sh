@@ -12,10 +12,4 @@ tapir_in() {
     ip netns exec "$ns" "$path" "${TAPIR_DEV[@]}" "$@" </dev/null
 }
 
-# skip_without_tcp TEXT: the tools say "Protocol not supported" for stream
-# sockets until the TCP engine is in the build: then this test is a SKIP.
-skip_without_tcp() {
-    if grep -q "Errno 93\] Protocol not supported" <<<"$1"; then
-        skip "no TCP engine in this build (stream sockets refused)"
-    fi
-}
+# skip_without_tcp is in lib.sh.

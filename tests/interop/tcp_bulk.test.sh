@@ -11,30 +11,7 @@ need_bin tapir-nc
 new_ns ns k
 ns_tap "$ns" tap0
 MB=${TAPIR_TCP_BULK_MB:-100}
-head -c $((MB << 20)) /dev/urandom >"$TMPD/data"
-want=$(sha256sum <"$TMPD/data" | cut -d' ' -f1)
-
-# ---- tapir -> kernel
-start_bg ks ip netns exec "$ns" socat -u TCP-LISTEN:7201,bind=$KERNEL_IP,reuseaddr OPEN:"$TMPD/got1",creat
-sleep 0.3
-out=$(timeout 180 ip netns exec "$ns" "$BIN/tapir-nc" "${TAPIR_DEV[@]}" -w 30 $KERNEL_IP 7201 <"$TMPD/data" 2>&1)
-rc=$?
-skip_without_tcp "$out"
-[ $rc -eq 0 ] || fail "tapir-nc -> kernel exited $rc: $out"
-wait_for 20 bash -c "! kill -0 $(pid_of ks) 2>/dev/null" || fail "socat did not see tapir's FIN"
-got=$(sha256sum <"$TMPD/got1" | cut -d' ' -f1)
-[ "$got" = "$want" ] || fail "tapir -> kernel: sha256 differs ($(stat -c %s "$TMPD/got1") bytes arrived)"
-say "tapir -> kernel $MB MB: sha256 equal"
-
-# ---- kernel -> tapir
-start_bg tl bash -c "exec ip netns exec $ns $BIN/tapir-nc ${TAPIR_DEV[*]} -l -v 7202 >$TMPD/got2 </dev/null"
-wait_log tl "Listening on" 10 || { show_log tl; fail "tapir-nc -l did not come up"; }
-timeout 180 ip netns exec "$ns" nc -N -w 30 $TAPIR_IP 7202 <"$TMPD/data" || fail "kernel nc exited $?"
-wait_for 30 bash -c "! kill -0 $(pid_of tl) 2>/dev/null" || true
-stop_bg tl
-got=$(sha256sum <"$TMPD/got2" | cut -d' ' -f1)
-[ "$got" = "$want" ] || { show_log tl; fail "kernel -> tapir: sha256 differs ($(stat -c %s "$TMPD/got2") bytes arrived)"; }
-say "kernel -> tapir $MB MB: sha256 equal"
+tcp_bulk_both_ways "$ns" "$MB" 7201 $KERNEL_IP $TAPIR_IP "${TAPIR_DEV[@]}"
 
 # ---- a closed port: the kernel answers RST, tapir reports ECONNREFUSED
 out=$(timeout 20 ip netns exec "$ns" "$BIN/tapir-nc" "${TAPIR_DEV[@]}" -w 5 $KERNEL_IP 7299 </dev/null 2>&1)
