@@ -322,16 +322,31 @@ struct tcpcb *tcp_lookup_listener(struct stack *st, const struct ipaddr *laddr, 
     return NULL;
 }
 
-static bool addr_overlap(const struct ipaddr *a, const struct ipaddr *b)
+/* Is a (bound by socket ta) a dual-stack wildcard: :: on an AF_INET6 socket
+ * without IPV6_V6ONLY, which takes IPv4 connections too? */
+static bool dual_any(const struct tcpcb *ta, const struct ipaddr *a)
 {
-    return a->family == b->family && (ipaddr_is_any(a) || ipaddr_is_any(b) || ipaddr_eq(a, b));
+    return a->family == TP_AF_INET6 && ipaddr_is_any(a) && ta->sk.family == TP_AF_INET6 &&
+           !ta->sk.v6only;
+}
+
+/* Could a connection match both a (bound by ta) and b (bound by tb)?  Across
+ * families only through a dual-stack wildcard: as on Linux, an AF_INET6
+ * socket on :: and an AF_INET one on the same port conflict unless the first
+ * is V6ONLY.  (IPv4 addresses bound through mapped ones are held as IPv4.) */
+static bool addr_overlap(const struct tcpcb *ta, const struct ipaddr *a, const struct tcpcb *tb,
+                         const struct ipaddr *b)
+{
+    if (a->family == b->family)
+        return ipaddr_is_any(a) || ipaddr_is_any(b) || ipaddr_eq(a, b);
+    return (a->family == TP_AF_INET && dual_any(tb, b)) || (b->family == TP_AF_INET && dual_any(ta, a));
 }
 
 int tcp_port_check(struct tcpcb *tp, const struct ipaddr *laddr, uint16_t lport)
 {
     struct tcp_state *ts = tp->st->tcp;
     for (struct tcpcb *o = ts->port_hash[lport & (TCP_PORT_HASH_SIZE - 1)]; o; o = o->pnext) {
-        if (o == tp || o->lport != lport || !addr_overlap(&o->laddr, laddr))
+        if (o == tp || o->lport != lport || !addr_overlap(o, &o->laddr, tp, laddr))
             continue;
         /* SO_REUSEADDR on both lets a port be shared unless one listens
          * (Linux); SO_REUSEPORT on both shares it fully. */
@@ -381,7 +396,7 @@ uint16_t tcp_pick_port(struct tcpcb *tp, const struct ipaddr *laddr, const struc
         ts->next_ephemeral++;
         bool ok = true;
         for (struct tcpcb *o = ts->port_hash[port & (TCP_PORT_HASH_SIZE - 1)]; o; o = o->pnext) {
-            if (o->lport != port || !addr_overlap(&o->laddr, laddr))
+            if (o->lport != port || !addr_overlap(o, &o->laddr, tp, laddr))
                 continue;
             /* bind(0) wants a port nobody holds; connect() only needs the
              * 4-tuple to be new and no listener or bound socket on it. */

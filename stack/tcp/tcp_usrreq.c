@@ -55,20 +55,29 @@ static int tcp_bind(struct sock *s, const struct endpoint *local)
     struct tcpcb *tp = tcp_from_sock(s);
     if (tp->state != TCPS_CLOSED || tp->lport || tp->in_ports)
         return -EINVAL;
-    if (local->addr.family == TP_AF_INET && !ipaddr_is_any(&local->addr) &&
-        !stack_is_local4(s->st, local->addr.v4))
+    struct ipaddr addr = local->addr;
+    if (ipaddr_is_v4mapped(&addr)) {
+        /* An AF_INET6 socket bound to ::ffff:a.b.c.d is an IPv4 socket in
+         * all but name (Linux); V6ONLY forbids it.  Held as IPv4 inside, so
+         * it shares the IPv4 port space and takes IPv4 segments. */
+        if (s->v6only)
+            return -EINVAL;
+        addr = ip4(ipaddr_unmap4(&addr));
+    }
+    if (!ipaddr_is_any(&addr) && (addr.family == TP_AF_INET ? !stack_is_local4(s->st, addr.v4)
+                                                            : !stack_is_local6(s->st, addr.v6)))
         return -EADDRNOTAVAIL;
     uint16_t port = local->port;
     if (port == 0) {
-        port = tcp_pick_port(tp, &local->addr, NULL, 0);
+        port = tcp_pick_port(tp, &addr, NULL, 0);
         if (!port)
             return -EADDRINUSE;
     } else {
-        int err = tcp_port_check(tp, &local->addr, port);
+        int err = tcp_port_check(tp, &addr, port);
         if (err)
             return err;
     }
-    tp->laddr = local->addr;
+    tp->laddr = addr;
     tp->lport = port;
     tcp_port_insert(tp);
     return 0;
@@ -148,22 +157,42 @@ static int tcp_connect(struct sock *s, const struct endpoint *peer)
         return -EAFNOSUPPORT;
     if (ipaddr_is_any(&peer->addr) || peer->port == 0)
         return -ECONNREFUSED;
-    struct ipaddr src = tp->laddr;
+    struct ipaddr dst = peer->addr, src = tp->laddr;
+    if (dst.family == TP_AF_INET6 && dst.v6[0] == 0xff)
+        return -ENETUNREACH;     /* multicast: no connection (Linux tcp_v6_connect) */
+    if (ipaddr_is_v4mapped(&dst)) {
+        /* Dual stack (RFC 4038 6.1, Linux tcp_v6_connect): an AF_INET6
+         * socket reaches an IPv4 peer named ::ffff:a.b.c.d by speaking
+         * IPv4.  The connection's addresses are IPv4 inside, like those of a
+         * dual-stack listener's IPv4 children; the socket API maps them
+         * back for getsockname/getpeername. */
+        if (s->v6only)
+            return -ENETUNREACH;
+        /* Bound to a genuine IPv6 address: no IPv4 source to speak from
+         * (Linux fails such a connect too). */
+        if (src.family == TP_AF_INET6 && !ipaddr_is_any(&src))
+            return -ENETUNREACH;
+        dst = ip4(ipaddr_unmap4(&dst));
+        if (src.family == TP_AF_INET6)
+            src = ip4(0);
+    } else if (dst.family == TP_AF_INET6 && src.family == TP_AF_INET) {
+        return -ENETUNREACH;     /* bound to a mapped (IPv4) address, peer IPv6 */
+    }
     if (ipaddr_is_any(&src)) {
-        if (!ip_select_source(st, &peer->addr, &src))
+        if (!ip_select_source(st, &dst, &src))
             return -ENETUNREACH;
     }
     uint16_t lport = tp->lport;
     if (!lport) {
-        lport = tcp_pick_port(tp, &src, &peer->addr, peer->port);
+        lport = tcp_pick_port(tp, &src, &dst, peer->port);
         if (!lport)
             return -EADDRNOTAVAIL;
-    } else if (tcp_lookup(st, &src, lport, &peer->addr, peer->port)) {
+    } else if (tcp_lookup(st, &src, lport, &dst, peer->port)) {
         return -EADDRNOTAVAIL;
     }
     tp->laddr = src;
     tp->lport = lport;
-    tp->faddr = peer->addr;
+    tp->faddr = dst;
     tp->fport = peer->port;
     tcp_port_insert(tp);
     tcp_hash_insert(tp);

@@ -1,10 +1,12 @@
 # A dual-stack tapir TCP listener (bound to ::, IPV6_V6ONLY off as on Linux)
 # takes an IPv4 and an IPv6 kernel client; the IPv4 peer reads as
-# ::ffff:198.18.0.1; the same for a UDP socket on ::.
+# ::ffff:198.18.0.1; the same for a UDP socket on ::.  The other way: a
+# tapir AF_INET6 client reaches the kernel's IPv4-only TCP and UDP servers
+# named ::ffff:198.18.0.1 (it speaks IPv4 to them).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ip6_lib.sh"
 need_root
-need_cmd nc
+need_cmd nc socat sha256sum
 need_bin tapir-nc
 
 new_ns ns k
@@ -33,4 +35,34 @@ wait_log du "hello over IPv4 to ::" 5 || { show_log du; fail "the :: UDP socket 
 wait_log du "Connection received on \('::ffff:$KERNEL_IP'" 5 || { show_log du; fail "UDP peer not IPv4-mapped"; }
 stop_bg du
 say "dual-stack UDP ok"
+
+# ---- tapir AF_INET6 client -> the kernel's IPv4-only servers, by mapped address
+nc6() { ip netns exec "$ns" "$BIN/tapir-nc" "${DEV[@]}" "$@"; }
+start_bg k4 ip netns exec "$ns" socat -d -d -u "TCP4-LISTEN:7210,bind=$KERNEL_IP,reuseaddr" \
+    OPEN:"$TMPD/m.out",creat
+sleep 0.3
+echo "hello over a mapped address" | timeout 30 ip netns exec "$ns" "$BIN/tapir-nc" "${DEV[@]}" -w 5 \
+    "::ffff:$KERNEL_IP" 7210 \
+    || { show_log k4; fail "tapir-nc to ::ffff:$KERNEL_IP exited $?"; }
+wait_for 10 grep -q "hello over a mapped address" "$TMPD/m.out" || { show_log k4; fail "no data at the IPv4 server"; }
+wait_log k4 "accepting connection from AF=2 $TAPIR_IP:" 5 \
+    || { show_log k4; fail "the kernel should see an IPv4 client $TAPIR_IP"; }
+stop_bg k4
+# 10 MB the same way, to the kernel's nc, sha256 equal.
+head -c $((10 << 20)) /dev/urandom >"$TMPD/m.data"
+start_bg kn bash -c "exec ip netns exec $ns nc -4 -l $KERNEL_IP 7211 >$TMPD/m.got </dev/null"
+sleep 0.3
+timeout 60 ip netns exec "$ns" "$BIN/tapir-nc" "${DEV[@]}" -w 20 "::ffff:$KERNEL_IP" 7211 <"$TMPD/m.data" \
+    || fail "tapir-nc 10 MB to ::ffff:$KERNEL_IP exited $?"
+wait_for 20 bash -c "! kill -0 $(pid_of kn) 2>/dev/null" || true
+stop_bg kn
+[ "$(sha256sum <"$TMPD/m.got" | cut -d' ' -f1)" = "$(sha256sum <"$TMPD/m.data" | cut -d' ' -f1)" ] \
+    || fail "10 MB to the mapped address: sha256 differs ($(stat -c %s "$TMPD/m.got") bytes arrived)"
+say "tapir AF_INET6 TCP client to ::ffff:$KERNEL_IP ok (10 MB sha256 equal)"
+start_bg ku ip netns exec "$ns" socat -u "UDP4-RECV:9310,bind=$KERNEL_IP" OPEN:"$TMPD/mu.out",creat
+sleep 0.3
+echo "datagram to a mapped address" | nc6 -u -w 1 "::ffff:$KERNEL_IP" 9310 || fail "tapir-nc -u to mapped exited $?"
+wait_for 5 grep -q "datagram to a mapped address" "$TMPD/mu.out" || { show_log ku; fail "the IPv4 UDP server got nothing"; }
+stop_bg ku
+say "tapir AF_INET6 UDP socket to ::ffff:$KERNEL_IP ok"
 exit 0
