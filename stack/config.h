@@ -148,5 +148,6 @@
 #define TCP_MSS_DEFAULT6     1220     /* ... IPv6 */
 #define TCP_MIN_MSS          88       /* floor for MSS from the peer / ICMP (Linux TCP_MIN_SND_MSS 48+) */
 #define TCP_CC_DEFAULT       "cubic"
+#define TCP_ECN_DEFAULT      2        /* Linux tcp_ecn: accept ECN when the peer asks (RFC 3168) */
 
 #endif

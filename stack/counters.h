@@ -86,6 +86,9 @@
     X(tcp_rx_paws, "TCP segments dropped by PAWS (RFC 7323)")                                      \
     X(tcp_rx_out_of_window, "TCP segments outside the receive window")                             \
     X(tcp_rx_challenge, "TCP in-window RST/SYN answered with a challenge ACK (RFC 5961)")          \
+    X(tcp_ecn_negotiated, "TCP connections that negotiated ECN (RFC 3168)")                         \
+    X(tcp_ecn_ce_received, "TCP data segments received marked CE (congestion experienced)")         \
+    X(tcp_ecn_reductions, "TCP window reductions for an ECN echo (ECE)")                            \
     X(tcp_rx_ooo, "TCP segments received out of order")                                           \
     X(tcp_rx_ooo_drops, "TCP out-of-order segments dropped: range cap")                            \
     X(tcp_rx_mem_drops, "TCP segments dropped: no buffer memory")                                  \

@@ -75,7 +75,7 @@ struct tcp_settings {
     bool sack;                     /* tcp_sack (RFC 2018) */
     bool dsack;                    /* tcp_dsack (RFC 2883) */
     bool syncookies;               /* tcp_syncookies: when the SYN queue is full */
-    bool ecn;                      /* tcp_ecn (not implemented: must stay false) */
+    uint8_t ecn;                   /* tcp_ecn (RFC 3168): 0 off, 1 ask and accept, 2 accept only */
     bool slow_start_after_idle;    /* tcp_slow_start_after_idle (RFC 5681 4.1) */
     bool rack;                     /* tcp_recovery & 1: RACK time-based loss detection (not yet) */
     bool tlp;                      /* tcp_early_retrans >= 3: tail loss probes (RFC 8985 7) */

@@ -36,7 +36,8 @@ enum {
 #define TP_TCPI_OPT_TIMESTAMPS 1
 #define TP_TCPI_OPT_SACK       2
 #define TP_TCPI_OPT_WSCALE     4
-#define TP_TCPI_OPT_ECN        8
+#define TP_TCPI_OPT_ECN        8   /* ECN negotiated (RFC 3168) */
+#define TP_TCPI_OPT_ECN_SEEN   16  /* an ECT or CE packet arrived */
 
 /* Linux's struct tcp_info (include/uapi/linux/tcp.h), field for field.
  * Times in µs unless the name says otherwise (tcpi_last_*: ms). cwnd and

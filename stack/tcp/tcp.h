@@ -167,6 +167,13 @@ struct tcpcb {
     bool linger_on;
     int linger_secs;
     bool keepalive_probing;
+    /* ECN (tcp_ecn.c, RFC 3168) */
+    bool ecn_ok;                 /* negotiated: data goes out ECT(0) */
+    bool ecn_syn_sent;           /* our last SYN asked for ECN */
+    bool ecn_seen;               /* an ECT/CE packet arrived (tcpi_options) */
+    bool ecn_ece_pending;        /* receiver: echo ECE until the peer's CWR */
+    bool ecn_cwr_pending;        /* sender: the next new data segment carries CWR */
+    uint32_t ecn_cwr_high;       /* sender: the CWR state lasts until SND.UNA reaches this */
 
     /* Retransmission and RTT (RFC 6298) */
     uint32_t srtt_us, rttvar_us, rto_us;
@@ -321,6 +328,20 @@ void tcp_enter_timewait(struct tcpcb *tp);
 void tcp_arm_finwait2(struct tcpcb *tp);
 /* RACK-TLP (RFC 8985 7): arm the probe timeout if a tail loss probe applies. */
 void tcp_schedule_tlp(struct tcpcb *tp);
+
+/* ---- tcp_ecn.c (RFC 3168) ---- */
+/* A listener's child saw this SYN: ECN-setup SYN and our setting -> ecn_ok. */
+void tcp_ecn_syn_received(struct tcpcb *tp, uint8_t syn_flags);
+/* SYN-SENT got a SYN-ACK (or a SYN: simultaneous open). */
+void tcp_ecn_synack_received(struct tcpcb *tp, uint8_t flags);
+/* For an outgoing segment: adds ECE/CWR to *flags, returns the IP ECN field. */
+uint8_t tcp_ecn_output(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t *flags);
+/* An acceptable segment arrived: CE marks and CWR (receiver side). */
+void tcp_ecn_input(struct tcpcb *tp, uint8_t ip_tos, uint8_t flags, uint32_t dlen);
+/* An ACK arrived: ECE makes the sender reduce (once per window); true if it did. */
+bool tcp_ecn_echo(struct tcpcb *tp, uint8_t flags);
+/* In the CWR state: true (and back to Open) once the reduced window is acked. */
+bool tcp_ecn_cwr_over(struct tcpcb *tp);
 
 /* ---- tcp_sack.c ---- */
 /* Receiver: record an out-of-order range; returns false if the cap refuses it. */

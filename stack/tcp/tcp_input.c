@@ -153,6 +153,7 @@ static struct tcpcb *new_child(struct tcpcb *lp, const struct ip_rx *rx, const s
     tp->max_sndwnd = tp->snd_wnd;
     tp->snd_wl1 = s->seq;
     tp->snd_wl2 = 0;
+    tcp_ecn_syn_received(tp, s->flags);
     return tp;
 }
 
@@ -365,9 +366,7 @@ static void syn_sent_input(struct tcpcb *tp, const struct ip_rx *rx, struct seg 
         tp->ws_ok = false;
     if (!tp->ws_ok)
         tp->rcv_wscale = tp->snd_wscale = 0;
-    if (tp->ts_ok && s->h.opt.tsecr == 0 && (s->flags & TCP_ACK)) {
-        /* fine: a peer may echo 0 */
-    }
+    tcp_ecn_synack_received(tp, s->flags);
     tp->snd_wnd = s->wnd;
     tp->max_sndwnd = tp->snd_wnd;
     tp->snd_wl1 = s->seq;
@@ -533,10 +532,14 @@ static void ack_congestion(struct tcpcb *tp, const struct seg *s, uint32_t acked
         return;
     }
     if (acked) {
-        if (cwnd_limited(tp))
+        /* After an ECN reduction (CWR state) the window does not grow until
+         * the data sent before it is acknowledged (RFC 3168 6.1.2). */
+        bool reducing = tp->ca_state == TCP_CA_CWR && !tcp_ecn_cwr_over(tp);
+        if (!reducing && cwnd_limited(tp))
             tp->cc->ack_received(tp, acked);
         tp->dupacks = 0;
-        tp->ca_state = tp->sacked_bytes ? TCP_CA_Disorder : TCP_CA_Open;
+        if (!reducing)
+            tp->ca_state = tp->sacked_bytes ? TCP_CA_Disorder : TCP_CA_Open;
         tcp_trace(tp, TCP_EV_CWND, tp->cwnd, tp->ssthresh, 0);
     } else {
         /* No new cumulative ACK.  A duplicate ACK (RFC 5681 2: no data, no
@@ -555,9 +558,10 @@ static void ack_congestion(struct tcpcb *tp, const struct seg *s, uint32_t acked
         }
         if (tp->ca_state == TCP_CA_Loss)
             return;
-        tp->ca_state = TCP_CA_Disorder;
+        if (tp->ca_state != TCP_CA_CWR)
+            tp->ca_state = TCP_CA_Disorder;
     }
-    if (tp->ca_state != TCP_CA_Disorder)
+    if (tp->ca_state != TCP_CA_Disorder && tp->ca_state != TCP_CA_CWR)
         return;
     /* Fast retransmit (RFC 5681 3.2) after DupThresh duplicate ACKs, or with
      * SACK when IsLost(SND.UNA): more than (DupThresh-1)*SMSS bytes SACKed
@@ -642,8 +646,10 @@ static bool process_ack(struct tcpcb *tp, struct seg *s)
     }
     if (tp->sack_ok)
         tcp_update_lost(tp);
-    if (tcp_synchronized(tp->state))
+    if (tcp_synchronized(tp->state)) {
+        tcp_ecn_echo(tp, s->flags);       /* ECE: reduce first, then no growth */
         ack_congestion(tp, s, acked, newly_sacked, prior_sacked, window_changed);
+    }
 
     /* Window update (3.10.7.4): only from a segment newer than the last one
      * that set it (SND.WL1, SND.WL2). */
@@ -783,7 +789,6 @@ static void process_data(struct tcpcb *tp, struct seg *s)
 static void sync_input(struct tcpcb *tp, const struct ip_rx *rx, struct seg *s)
 {
     struct stack *st = tp->st;
-    (void)rx;
     tp->segs_in++;
     tp->last_ack_recv = st->now;
     if (tp->keepalive_probing || tp->probes) {
@@ -948,7 +953,8 @@ static void sync_input(struct tcpcb *tp, const struct ip_rx *rx, struct seg *s)
         return;
     }
 
-    /* seventh: text. */
+    /* seventh: text (and its ECN marks: RFC 3168 6.1.3). */
+    tcp_ecn_input(tp, rx->tos, s->flags, s->dlen);
     process_data(tp, s);
 
     /* eighth: FIN, in order only; one beyond a hole waits for the hole. */

@@ -150,8 +150,12 @@ int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags)
     if (len > room) {
         len = room;
         flags &= (uint8_t)~TCP_FIN;
-        h.flags = flags;
     }
+    /* ECN (RFC 3168): ECE/CWR flags and the ECT codepoint of this segment.
+     * The TOS byte's low two bits belong to ECN, not to IP_TOS. */
+    uint8_t ecn = tcp_ecn_output(tp, seq, len, &flags);
+    uint8_t tos = (uint8_t)((tp->sk.tos & ~3u) | ecn);
+    h.flags = flags;
     struct pkt *p = pkt_alloc(TCP_HDR_LEN + optlen + len);
     if (!p)
         return -ENOBUFS;
@@ -206,7 +210,7 @@ int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags)
     tcp_trace(tp, TCP_EV_SEND, seq, len, flags);
     /* A segment the IP layer refused is as good as lost on the wire: the
      * retransmission timer recovers it. */
-    send_pkt(st, &tp->laddr, &tp->faddr, p, tp->sk.ttl, tp->sk.tos);
+    send_pkt(st, &tp->laddr, &tp->faddr, p, tp->sk.ttl, tos);
     return (int)len;
 }
 

@@ -240,9 +240,11 @@ void tcp_update_lost(struct tcpcb *tp)
 
 void tcp_enter_recovery(struct tcpcb *tp)
 {
-    tp->prior_cwnd = tp->cwnd;
-    tp->prior_ssthresh = tp->ssthresh;
-    tp->cc->cong_signal(tp, CC_NDUPACK);      /* sets ssthresh */
+    if (tp->ca_state != TCP_CA_CWR) {       /* an ECN reduction already cut this window */
+        tp->prior_cwnd = tp->cwnd;
+        tp->prior_ssthresh = tp->ssthresh;
+        tp->cc->cong_signal(tp, CC_NDUPACK);  /* sets ssthresh */
+    }
     tp->ca_state = TCP_CA_Recovery;
     tp->recover = tp->snd_nxt;
     tp->high_rxt = tp->snd_una;

@@ -570,7 +570,8 @@ int tapir_tcp_get_info(struct sock *s, struct tapir_tcp_info *i)
     i->tcpi_probes = (uint8_t)tp->probes;
     i->tcpi_backoff = (uint8_t)tp->backoff;
     i->tcpi_options = (uint8_t)((tp->ts_ok ? TP_TCPI_OPT_TIMESTAMPS : 0) | (tp->sack_ok ? TP_TCPI_OPT_SACK : 0) |
-                                (tp->ws_ok ? TP_TCPI_OPT_WSCALE : 0));
+                                (tp->ws_ok ? TP_TCPI_OPT_WSCALE : 0) |
+                                (tp->ecn_ok ? TP_TCPI_OPT_ECN : 0) | (tp->ecn_seen ? TP_TCPI_OPT_ECN_SEEN : 0));
     if (tp->ws_ok) {
         i->tcpi_snd_wscale = tp->snd_wscale & 15;
         i->tcpi_rcv_wscale = tp->rcv_wscale & 15;

@@ -188,11 +188,11 @@ int sysctl_set(struct stack *st, const char *name, const char *value, char *note
     if (strcmp(name, "tcp_ecn") == 0) {
         if (parse_u32(value, &v) < 0)
             goto bad;
-        if (v == 1) {
-            add_note(note, notelen, "%s=%s: tapir does not do ECN", name, value);
+        if (v > 2) {
+            add_note(note, notelen, "%s=%s: tapir has classic ECN only (RFC 3168), no AccECN", name, value);
             return -1;
         }
-        t->ecn = false; /* 2 = accept ECN when asked: tapir never negotiates it */
+        t->ecn = (uint8_t)v;   /* 0 off, 1 ask and accept, 2 accept when asked */
         return 0;
     }
     if (strcmp(name, "tcp_recovery") == 0) {
