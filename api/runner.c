@@ -37,6 +37,7 @@
 #include "drivers/tracer.h"
 #include "stack/ip6.h"
 #include "stack/stack.h"
+#include "stack/sysctl.h"
 
 #include "api/error.h"
 
@@ -291,8 +292,8 @@ static struct tapir_device *wrap(struct tapir_device *dev, const struct runner_c
     if (c->fault) {
         struct tapir_fault_opts fo = {
             .seed = seed ^ 0x6661756c74ull, /* its own stream, fixed by seed= */
-            .tx = {.drop = c->drop_tx, .corrupt = c->corrupt_tx, .duplicate = c->dup_tx},
-            .rx = {.drop = c->drop_rx, .corrupt = c->corrupt_rx, .duplicate = c->dup_rx},
+            .tx = {.drop = c->drop_tx, .corrupt = c->corrupt_tx, .duplicate = c->dup_tx, .ce = c->ce_tx},
+            .rx = {.drop = c->drop_rx, .corrupt = c->corrupt_rx, .duplicate = c->dup_rx, .ce = c->ce_rx},
         };
         struct tapir_device *w = tapir_fault_wrap(dev, &fo);
         if (!w) {
@@ -345,6 +346,13 @@ static tapir_runner *start(struct tapir_device *dev, const struct runner_config 
     if (!r->st) {
         set_error(ENOMEM, "cannot create the stack");
         goto fail;
+    }
+    for (int i = 0; i < c->n_sysctls; i++) {
+        char note[200] = "";
+        if (stack_sysctl_set(&r->st->cfg, c->sysctls[i][0], c->sysctls[i][1], note, sizeof note) < 0) {
+            set_error(EINVAL, "%s", note);   /* runner_config_parse checked it: not expected */
+            goto fail;
+        }
     }
     if (c->log_level >= 0) {
         r->st->log = runner_log;

@@ -31,9 +31,13 @@
  *   hostname=NAME       the stack's host name
  *   offload=1           TAP with IFF_VNET_HDR: TSO and checksum offload (default off)
  *   log=N               the stack's log on stderr: 0 errors, 1 info, 2 debug (default none)
- *   drop=P corrupt=P dup=P          fault injector (drivers/fault.h) between the device and
+ *   drop=P corrupt=P dup=P ce=P     fault injector (drivers/fault.h) between the device and
  *   drop_tx= drop_rx= corrupt_tx=   the stack: probabilities 0..1, both directions or one;
- *   corrupt_rx= dup_tx= dup_rx=     seeded from seed= (the capture still sees the real wire)
+ *   corrupt_rx= dup_tx= dup_rx=     seeded from seed= (the capture still sees the real wire);
+ *   ce_tx= ce_rx=                   ce marks ECN-capable packets Congestion Experienced
+ *   net.ipv4.NAME=VALUE  a setting by its Linux sysctl name (stack/sysctl.c): tcp_ecn=1,
+ *                       tcp_sack=0, tcp_congestion_control=reno, tcp_rmem=4096,131072,6291456
+ *                       (commas for spaces) ...; an unknown name or bad value fails the start
  * addr= may be given several times.
  */
 #ifndef TAPIR_API_RUNNER_H
@@ -60,7 +64,7 @@ void tapir_runner_stop(tapir_runner *r);
 
 /* For command-line tools: takes the device options out of argv (--tap NAME,
  * --pcap IF, --addr A/N, --gw A, --mac M, --mtu N, --capture FILE, --trace,
- * --seed N, --hostname H, --offload, --log N, --drop P, --corrupt P, --dup P,
+ * --seed N, --hostname H, --offload, --log N, --drop P, --corrupt P, --dup P, --ce P,
  * and --config 'key=value ...'),
  * as `--opt VALUE` or `--opt=VALUE`, and returns the configuration string:
  * $TAPIR_CONFIG first, then the options in order (a later key wins; addr

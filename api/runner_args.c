@@ -17,6 +17,7 @@ static const struct {
     {"--dns", "dns", 0},           {"--dns-search", "dns_search", 0},
     {"--dns-options", "dns_options", 0}, {"--hosts", "hosts", 0},
     {"--drop", "drop", 0},         {"--corrupt", "corrupt", 0},   {"--dup", "dup", 0},
+    {"--ce", "ce", 0},
     {"--config", NULL, 0},
 };
 

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "stack/addr.h"
+#include "stack/stack.h"
+#include "stack/sysctl.h"
 
 static int fail(char *err, size_t n, const char *fmt, const char *a, const char *b)
 {
@@ -76,6 +78,9 @@ static int fault_key(struct runner_config *c, const char *key, const char *v, ch
         {"dup", offsetof(struct runner_config, dup_tx), offsetof(struct runner_config, dup_rx)},
         {"dup_tx", offsetof(struct runner_config, dup_tx), offsetof(struct runner_config, dup_tx)},
         {"dup_rx", offsetof(struct runner_config, dup_rx), offsetof(struct runner_config, dup_rx)},
+        {"ce", offsetof(struct runner_config, ce_tx), offsetof(struct runner_config, ce_rx)},
+        {"ce_tx", offsetof(struct runner_config, ce_tx), offsetof(struct runner_config, ce_tx)},
+        {"ce_rx", offsetof(struct runner_config, ce_rx), offsetof(struct runner_config, ce_rx)},
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         if (strcmp(key, keys[i].key))
@@ -114,6 +119,30 @@ static int one(struct runner_config *c, const char *key, const char *v, char *er
             return -1;
         snprintf(c->resolver_keys[c->n_resolver_keys][0], 256, "%.32s", key);
         c->n_resolver_keys++;
+        return 0;
+    }
+    if (!strncmp(key, "net.", 4)) {
+        /* A sysctl: checked now against default settings, so a typo or a
+         * knob tapir cannot honour fails at start, with the reason. */
+        if (c->n_sysctls >= RUNNER_SYSCTLS)
+            return fail(err, n, "too many sysctl options ('%s')%s", key, "");
+        if (strlen(key) >= sizeof c->sysctls[0][0] || strlen(v) >= sizeof c->sysctls[0][1])
+            return fail(err, n, "sysctl option too long: '%s'%s", key, "");
+        char *name = c->sysctls[c->n_sysctls][0], *val = c->sysctls[c->n_sysctls][1];
+        strcpy(name, key);
+        strcpy(val, v);
+        for (char *p = val; *p; p++)
+            if (*p == ',')
+                *p = ' ';
+        struct stack_settings probe;
+        memset(&probe, 0, sizeof probe);
+        tcp_settings_default(&probe.tcp);
+        char note[200] = "";
+        if (stack_sysctl_set(&probe, name, val, note, sizeof note) < 0)
+            return fail(err, n, "%s%s", note, "");
+        if (strstr(note, "no tapir setting"))
+            return fail(err, n, "%s: tapir has no such setting%s", key, "");
+        c->n_sysctls++;
         return 0;
     }
     if (!strcmp(key, "addr")) {

@@ -10,6 +10,7 @@
 #include "stack/config.h"
 
 #define RUNNER_RESOLVER_KEYS 8
+#define RUNNER_SYSCTLS 32
 struct runner_config {
     char tap[32];                 /* tap=NAME */
     char pcap[32];                /* pcap=IFNAME */
@@ -41,13 +42,19 @@ struct runner_config {
     int log_level;                /* log=N: the stack's log to stderr (-1 off, 0 errors, 1 info, 2 debug) */
     /* The fault injector (drivers/fault.h) between the device and the stack,
      * probabilities 0..1 per direction: drop_tx= drop_rx= corrupt_tx=
-     * corrupt_rx= dup_tx= dup_rx= (drop= corrupt= dup= set both directions). */
-    double drop_tx, drop_rx, corrupt_tx, corrupt_rx, dup_tx, dup_rx;
+     * corrupt_rx= dup_tx= dup_rx= ce_tx= ce_rx= (drop= corrupt= dup= ce= set both
+     * directions; ce: congestion marks on ECN-capable packets, RFC 3168). */
+    double drop_tx, drop_rx, corrupt_tx, corrupt_rx, dup_tx, dup_rx, ce_tx, ce_rx;
     bool fault;                   /* any of them given */
     /* dns=IP[,IP] dns_search=D[,D] dns_options=O[,O] hosts=FILE: handed to the
      * resolver (tapir_resolver_config_key) when the runner starts. */
     char resolver_keys[RUNNER_RESOLVER_KEYS][2][256];
     int n_resolver_keys;
+    /* net.ipv4.NAME=VALUE: Linux's sysctl names for the stack's settings
+     * (stack/sysctl.c), applied in order when the stack is created; commas
+     * in VALUE stand for the spaces of multi-number knobs (tcp_rmem). */
+    char sysctls[RUNNER_SYSCTLS][2][64];
+    int n_sysctls;
 };
 
 /* Parses s (NULL or "" is an empty configuration).  0, or -1 with a

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "drivers/wrap.h"
+#include "stack/checksum.h"
 #include "stack/config.h"
 #include "stack/rng.h"
 
@@ -36,6 +37,42 @@ static void flip_bit(struct fault *f, uint8_t *frame, size_t len)
     frame[from + bit / 8] ^= (uint8_t)(1u << (bit % 8));
 }
 
+/* Is the IP packet in this Ethernet frame ECN-capable (ECT(0) or ECT(1))? */
+static bool ecn_capable(const uint8_t *frame, size_t len)
+{
+    if (len < 14 + 20)
+        return false;
+    uint16_t type = (uint16_t)(frame[12] << 8 | frame[13]);
+    const uint8_t *ip = frame + 14;
+    uint8_t ecn;
+    if (type == 0x0800 && (ip[0] >> 4) == 4)
+        ecn = ip[1] & 3;                 /* TOS byte: DSCP(6) ECN(2) */
+    else if (type == 0x86dd && (ip[0] >> 4) == 6)
+        ecn = (ip[1] >> 4) & 3;          /* traffic class straddles bytes 0-1 */
+    else
+        return false;
+    return ecn == 1 || ecn == 2;
+}
+
+/* ECT -> CE, as a congested router would (RFC 3168 5), on an ECN-capable
+ * packet (ecn_capable() said so). */
+static void mark_ce(uint8_t *frame)
+{
+    uint8_t *ip = frame + 14;
+    if ((ip[0] >> 4) == 6) {
+        ip[1] |= 0x30;                   /* no IPv6 header checksum */
+        return;
+    }
+    /* IPv4: the header checksum covers TOS; fix it incrementally (RFC 1624). */
+    uint16_t old_word, new_word, check;
+    memcpy(&old_word, ip, 2);
+    ip[1] |= 3;
+    memcpy(&new_word, ip, 2);
+    memcpy(&check, ip + 10, 2);
+    check = csum_update16(check, old_word, new_word);
+    memcpy(ip + 10, &check, 2);
+}
+
 static int fa_send(struct tapir_device *d, const uint8_t *frame, size_t len, const struct pkt *meta)
 {
     struct fault *f = d->priv;
@@ -52,6 +89,14 @@ static int fa_send(struct tapir_device *d, const uint8_t *frame, size_t len, con
         flip_bit(f, f->scratch, len);
         out = f->scratch;
         f->st.tx_corrupted++;
+    }
+    if (len <= TAPIR_MAX_FRAME && chance(f, f->tx.ce) && ecn_capable(out, len)) {
+        if (out != f->scratch) {          /* the caller's frame is const */
+            memcpy(f->scratch, out, len);
+            out = f->scratch;
+        }
+        mark_ce(f->scratch);
+        f->st.tx_ce_marked++;
     }
     bool dup = chance(f, f->tx.duplicate);
     int rc = tapir_device_send(f->w.inner, out, len, meta);
@@ -91,6 +136,10 @@ static ssize_t fa_recv(struct tapir_device *d, uint8_t *buf, size_t cap, uint64_
             flip_bit(f, buf, (size_t)n);
             f->st.rx_corrupted++;
         }
+        if (chance(f, f->rx.ce) && ecn_capable(buf, (size_t)n)) {
+            mark_ce(buf);
+            f->st.rx_ce_marked++;
+        }
         if ((size_t)n <= TAPIR_MAX_FRAME && chance(f, f->rx.duplicate)) {
             memcpy(f->held, buf, (size_t)n);
             f->held_len = (size_t)n;
@@ -124,7 +173,7 @@ static const struct tapir_device_ops fa_ops = {
 static bool valid(struct tapir_fault_dir d)
 {
     return d.drop >= 0 && d.drop <= 1 && d.corrupt >= 0 && d.corrupt <= 1 && d.duplicate >= 0 &&
-           d.duplicate <= 1;
+           d.duplicate <= 1 && d.ce >= 0 && d.ce <= 1;
 }
 
 struct tapir_device *tapir_fault_wrap(struct tapir_device *inner, const struct tapir_fault_opts *o)

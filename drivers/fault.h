@@ -4,6 +4,10 @@
  *
  * Corruption flips one random bit past the Ethernet header (byte 14 on), so
  * the frame still reaches the stack and exercises its checksum checks.
+ * Congestion marking does what an AQM router (RED, CoDel with ECN) does
+ * instead of dropping: an IPv4 or IPv6 packet whose ECN field says ECT(0) or
+ * ECT(1) gets CE (RFC 3168 5), the IPv4 header checksum fixed up; packets
+ * that are not ECN-capable pass unchanged.
  * A duplicated send is sent twice; a duplicated receive is handed out again
  * by the next recv().
  */
@@ -16,6 +20,7 @@
 
 struct tapir_fault_dir {
     double drop, corrupt, duplicate;   /* probabilities, 0..1 */
+    double ce;                         /* probability of marking an ECN-capable packet CE */
 };
 
 struct tapir_fault_opts {
@@ -24,8 +29,8 @@ struct tapir_fault_opts {
 };
 
 struct tapir_fault_stats {
-    uint64_t tx_frames, tx_dropped, tx_corrupted, tx_duplicated;
-    uint64_t rx_frames, rx_dropped, rx_corrupted, rx_duplicated;
+    uint64_t tx_frames, tx_dropped, tx_corrupted, tx_duplicated, tx_ce_marked;
+    uint64_t rx_frames, rx_dropped, rx_corrupted, rx_duplicated, rx_ce_marked;
 };
 
 /* NULL (errno EINVAL) for a probability outside 0..1; on success it owns inner. */

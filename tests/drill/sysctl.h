@@ -16,7 +16,5 @@ void sysctl_defaults(struct stack *st);
  * Returns 0, or -1 when a line cannot be honoured (note says which).  Lines
  * that tapir has no use for are noted, not refused. */
 int sysctl_apply_command(struct stack *st, const char *cmd, bool *drop_tx, char *note, size_t notelen);
-/* One sysctl (name as in /proc/sys/net/ipv4/NAME or net.ipv4.NAME). */
-int sysctl_set(struct stack *st, const char *name, const char *value, char *note, size_t notelen);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include "drivers/fault.h"
 #include "drivers/memlink.h"
+#include "stack/checksum.h"
 #include "stack/config.h"
 
 static uint8_t buf[TAPIR_MAX_FRAME];
@@ -116,4 +117,69 @@ Test(fault, bad_probability_refused)
     cr_assert_null(tapir_fault_wrap(p.a, &o));
     tapir_device_close(p.a);
     tapir_device_close(p.b);
+}
+
+/* An Ethernet + IPv4 header with the given ECN field and a valid checksum. */
+static size_t ipv4_frame(uint8_t *f, uint8_t ecn)
+{
+    memset(f, 0, 60);
+    f[12] = 0x08;
+    f[13] = 0x00;
+    uint8_t *ip = f + 14;
+    ip[0] = 0x45;
+    ip[1] = (uint8_t)(0xb8 | ecn);   /* DSCP EF, then the ECN bits */
+    ip[3] = 40;
+    ip[8] = 64;
+    ip[9] = 6;
+    ip[12] = 198, ip[13] = 18, ip[15] = 1;
+    ip[16] = 198, ip[17] = 18, ip[19] = 2;
+    uint16_t c = csum_finish(csum_add(0, ip, 20));
+    ip[10] = (uint8_t)(c >> 8);
+    ip[11] = (uint8_t)c;
+    return 60;
+}
+
+Test(fault, ce_marks_ect_ipv4_and_keeps_checksum)
+{
+    struct pair p = wire();
+    struct tapir_fault_opts o = {.seed = 4, .tx = {.ce = 1.0}};
+    struct tapir_device *fa = tapir_fault_wrap(p.a, &o);
+    uint8_t f[60];
+    for (uint8_t ecn = 0; ecn < 4; ecn++) {
+        size_t n = ipv4_frame(f, ecn);
+        tapir_device_send(fa, f, n, NULL);
+        cr_assert_eq(tapir_device_recv(p.b, buf, sizeof buf, 0), (ssize_t)n);
+        uint8_t want = ecn == 1 || ecn == 2 ? 3 : ecn;     /* only ECT(0)/ECT(1) become CE */
+        cr_assert_eq(buf[15] & 3, want, "ECN %u became %u", ecn, buf[15] & 3);
+        cr_assert_eq(buf[15] & 0xfc, 0xb8, "DSCP untouched");
+        cr_assert_eq(csum_finish(csum_add(0, buf + 14, 20)), 0, "IPv4 header checksum still valid");
+        cr_assert_eq(f[15] & 3, ecn, "the sender's frame is not modified");
+    }
+    struct tapir_fault_stats s;
+    tapir_fault_stats(fa, &s);
+    cr_assert_eq(s.tx_ce_marked, 2);
+    tapir_device_close(fa);
+    tapir_device_close(p.b);
+}
+
+Test(fault, ce_marks_ect_ipv6_on_receive)
+{
+    struct pair p = wire();
+    struct tapir_fault_opts o = {.seed = 5, .rx = {.ce = 1.0}};
+    struct tapir_device *fb = tapir_fault_wrap(p.b, &o);
+    uint8_t f[74] = {0};
+    f[12] = 0x86;
+    f[13] = 0xdd;
+    f[14] = 0x6b;          /* version 6, traffic class 0xb? ... */
+    f[15] = 0x80 | 0x20;   /* ... class low nibble 0x8 | ECN ECT(0) = 0xba, flow label 0 */
+    tapir_device_send(p.a, f, sizeof f, NULL);
+    cr_assert_eq(tapir_device_recv(fb, buf, sizeof buf, 0), (ssize_t)sizeof f);
+    uint8_t tclass = (uint8_t)((buf[14] & 0x0f) << 4 | buf[15] >> 4);
+    cr_assert_eq(tclass, 0xbb, "traffic class 0x%02x: DSCP kept, ECN now CE", tclass);
+    cr_assert_eq(buf[15] & 0x0f, 0, "flow label untouched");
+    struct tapir_fault_stats s;
+    tapir_fault_stats(fb, &s);
+    cr_assert_eq(s.rx_ce_marked, 1);
+    tapir_device_close(fb);
+    tapir_device_close(p.a);
 }

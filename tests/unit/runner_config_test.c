@@ -7,6 +7,8 @@
 #include "api/runner_config.h"
 #include "stack/addr.h"
 #include "stack/counters.h"
+#include "stack/stack.h"
+#include "stack/sysctl.h"
 
 Test(runner_config, full_string)
 {
@@ -122,4 +124,34 @@ Test(runner_config, counters_format_groups_nonzero)
     s = tapir_counters_format(&c);
     cr_assert_str_eq(s, "");
     free(s);
+}
+
+Test(runner_config, sysctl_keys_checked_and_kept)
+{
+    struct runner_config c;
+    char err[200];
+    cr_assert_eq(runner_config_parse("tap=t0 net.ipv4.tcp_ecn=1 net.ipv4.tcp_rmem=4096,65536,1048576 "
+                                     "net.ipv4.tcp_congestion_control=reno",
+                                     &c, err, sizeof err),
+                 0, "%s", err);
+    cr_assert_eq(c.n_sysctls, 3);
+    cr_assert_str_eq(c.sysctls[0][0], "net.ipv4.tcp_ecn");
+    cr_assert_str_eq(c.sysctls[1][1], "4096 65536 1048576", "commas stand for spaces");
+    /* Applied to settings they do what Linux's knobs do. */
+    struct stack_settings s;
+    memset(&s, 0, sizeof s);
+    tcp_settings_default(&s.tcp);
+    char note[100] = "";
+    for (int i = 0; i < c.n_sysctls; i++)
+        cr_assert_eq(stack_sysctl_set(&s, c.sysctls[i][0], c.sysctls[i][1], note, sizeof note), 0, "%s", note);
+    cr_assert_eq(s.tcp.ecn, 1);
+    cr_assert_eq(s.tcp.rmem[2], 1048576);
+    cr_assert_str_eq(s.tcp.congestion, "reno");
+
+    cr_assert_eq(runner_config_parse("net.ipv4.tcp_ecn=7", &c, err, sizeof err), -1);
+    cr_assert(strstr(err, "tcp_ecn"), "%s", err);
+    cr_assert_eq(runner_config_parse("net.ipv4.tcp_no_such_knob=1", &c, err, sizeof err), -1);
+    cr_assert(strstr(err, "no such setting"), "%s", err);
+    cr_assert_eq(runner_config_parse("net.ipv4.tcp_congestion_control=bbr", &c, err, sizeof err), -1);
+    cr_assert(strstr(err, "cubic and reno"), "%s", err);
 }
