@@ -340,6 +340,8 @@ uint8_t tcp_ecn_output(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t *fl
 void tcp_ecn_input(struct tcpcb *tp, uint8_t ip_tos, uint8_t flags, uint32_t dlen);
 /* An ACK arrived: ECE makes the sender reduce (once per window); true if it did. */
 bool tcp_ecn_echo(struct tcpcb *tp, uint8_t flags);
+/* cwnd was cut (ECE, recovery, timeout): the next new data carries CWR. */
+void tcp_ecn_window_reduced(struct tcpcb *tp);
 /* In the CWR state: true (and back to Open) once the reduced window is acked. */
 bool tcp_ecn_cwr_over(struct tcpcb *tp);
 

@@ -104,9 +104,7 @@ bool tcp_ecn_echo(struct tcpcb *tp, uint8_t flags)
         return false;
     /* React once per window of data (6.1.2): the CWR state lasts until
      * everything sent before this reduction is acknowledged, and a loss
-     * recovery has already reduced.  Announce with CWR either way, so the
-     * receiver stops echoing. */
-    tp->ecn_cwr_pending = true;
+     * recovery has already reduced (and announced it with CWR). */
     if (tp->ca_state >= TCP_CA_CWR)
         return false;
     tp->st->ctr.tcp_ecn_reductions++;
@@ -116,8 +114,17 @@ bool tcp_ecn_echo(struct tcpcb *tp, uint8_t flags)
     tp->cwnd = tp->ssthresh;
     tp->ca_state = TCP_CA_CWR;
     tp->ecn_cwr_high = tp->snd_nxt;
+    tcp_ecn_window_reduced(tp);
     tcp_trace(tp, TCP_EV_CWND, tp->cwnd, tp->ssthresh, 0);
     return true;
+}
+
+void tcp_ecn_window_reduced(struct tcpcb *tp)
+{
+    /* Any reduction (ECE, loss recovery, timeout) is announced once, on the
+     * next new data segment: CWR tells the receiver to stop echoing ECE. */
+    if (tp->ecn_ok)
+        tp->ecn_cwr_pending = true;
 }
 
 bool tcp_ecn_cwr_over(struct tcpcb *tp)

@@ -244,6 +244,7 @@ void tcp_enter_recovery(struct tcpcb *tp)
         tp->prior_cwnd = tp->cwnd;
         tp->prior_ssthresh = tp->ssthresh;
         tp->cc->cong_signal(tp, CC_NDUPACK);  /* sets ssthresh */
+        tcp_ecn_window_reduced(tp);
     }
     tp->ca_state = TCP_CA_Recovery;
     tp->recover = tp->snd_nxt;

@@ -152,6 +152,7 @@ static void rexmt_fire(struct stack *st, struct timer *t)
         tp->prior_cwnd = tp->cwnd;
         tp->prior_ssthresh = tp->ssthresh;
         tp->cc->cong_signal(tp, CC_RTO);
+        tcp_ecn_window_reduced(tp);
     } else {
         tp->cwnd = tp->mss;
     }
