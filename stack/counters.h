@@ -121,6 +121,7 @@
     X(ip6_reass_duplicates, "IPv6 fragments dropped: exact duplicates")                            \
     X(ip6_reass_over_cap, "IPv6 fragments dropped: reassembly memory cap")                         \
     X(ip6_reass_bad, "IPv6 fragments dropped: malformed")                                          \
+    X(ip6_reass_incomplete_chain, "IPv6 first fragments dropped: headers incomplete (RFC 7112)")   \
     /* ICMPv6 */                                                                                   \
     X(icmp6_rx, "ICMPv6 messages received")                                                        \
     X(icmp6_rx_bad, "ICMPv6 dropped: short or bad checksum")                                       \
@@ -135,6 +136,7 @@
     X(icmp6_tx_suppressed, "ICMPv6 errors not sent: about an error, multicast or :: (RFC 4443)")   \
     /* Neighbor Discovery, SLAAC, MLD */                                                           \
     X(nd_rx_bad, "ND messages dropped: invalid (hop limit, code, length, options, source)")       \
+    X(nd_rx_fragmented, "ND messages dropped: carried in fragments (RFC 6980)")                    \
     X(nd_rx_ns, "neighbour solicitations received")                                                \
     X(nd_rx_na, "neighbour advertisements received")                                               \
     X(nd_rx_rs, "router solicitations received (ignored: we are a host)")                         \

@@ -35,6 +35,8 @@ struct ip_rx {
     size_t l4_len;
     const uint8_t *ip_hdr;     /* the original IP header (for ICMP errors' quote) */
     size_t ip_hdr_len;
+    bool fragmented;           /* IPv6: it carried a Fragment header (reassembled, or an
+                                * atomic fragment): ND refuses such messages (RFC 6980) */
 };
 
 /* What a transport asks of ip_output.  src may be unspecified: the IP layer

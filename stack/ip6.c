@@ -821,7 +821,9 @@ void ip6_input(struct stack *st, int ifindex, const uint8_t *pkt, size_t len)
     struct ip6_ext x;
     ip6_ext_walk(pkt, len, h.next, IP6_HDR_LEN, 6, mcast, &x);
     uint8_t *whole = NULL;
+    bool fragmented = x.had_atomic_frag;
     if (x.verdict == IP6_EXT_FRAGMENT) {
+        fragmented = true;
         size_t wlen, roff, rnh;
         int r = ip6_reass_input(st, ifindex, pkt, len, &x, &whole, &wlen, &roff, &rnh);
         if (r <= 0)
@@ -860,6 +862,7 @@ void ip6_input(struct stack *st, int ifindex, const uint8_t *pkt, size_t len)
         .l4_len = len - x.l4_off,
         .ip_hdr = pkt,
         .ip_hdr_len = x.l4_off,
+        .fragmented = fragmented,
     };
     switch (x.proto) {
     case IPPROTO_NUM_ICMPV6:

@@ -4,8 +4,9 @@
  *     the datagram stays "dead" until its timer runs out, so the fragments
  *     that follow cannot rebuild it.  Exact duplicates are only dropped
  *     themselves (RFC 8200 4.5 allows this);
- *   - the first fragment must hold the whole header chain (RFC 7112), or a
- *     Parameter Problem code 3 goes back;
+ *   - the first fragment must hold the whole header chain and the
+ *     upper-layer header (RFC 7112), or it is dropped and a Parameter
+ *     Problem code 3 goes back;
  *   - atomic fragments never come here (the walk processes them whole,
  *     RFC 6946);
  *   - everything is capped: bytes held by all datagrams, datagrams at once,
@@ -175,12 +176,15 @@ int ip6_reass_input(struct stack *st, int ifindex, const uint8_t *pkt, size_t le
         return -EINVAL;
     }
     if (off == 0) {
-        /* RFC 7112: the first fragment holds the whole header chain and the
-         * upper-layer header's start. */
+        /* RFC 7112 5 (RFC 8200 4.5): the first fragment holds the whole
+         * header chain through the upper-layer header -- TCP's 20 bytes,
+         * the first 8 of anything else -- so a filter looking at it alone
+         * sees the ports; one that does not is dropped. */
         struct ip6_ext y;
         ip6_ext_walk(pkt, len, x->frag.next, data_off, x->frag_off, false, &y);
-        if (y.verdict != IP6_EXT_OK || (y.proto != IP6_NH_NONE && len - y.l4_off < 8)) {
-            st->ctr.ip6_reass_bad++;
+        size_t need = y.proto == IP6_NH_NONE ? 0 : y.proto == IP6_NH_TCP ? 20 : 8;
+        if (y.verdict != IP6_EXT_OK || len - y.l4_off < need) {
+            st->ctr.ip6_reass_incomplete_chain++;
             icmp6_send_error(st, ifindex, pkt, len, ICMP6_PARAM_PROBLEM, ICMP6_PARAMPROB_FIRSTFRAG, 0);
             return -EINVAL;
         }

@@ -595,6 +595,13 @@ void nd_input(struct stack *st, const struct ip_rx *rx, uint8_t type)
         st->ctr.nd_rx_bad++;
         return;
     }
+    /* RFC 6980 5: ND in fragments (atomic ones too) is silently ignored:
+     * fragments let an attacker hide ND from RA-Guard style filters, and no
+     * legitimate ND message needs them. */
+    if (rx->fragmented) {
+        st->ctr.nd_rx_fragmented++;
+        return;
+    }
     switch (type) {
     case ICMP6_ND_NS: ns_input(st, rx); break;
     case ICMP6_ND_NA: na_input(st, rx); break;

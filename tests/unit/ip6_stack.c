@@ -417,8 +417,62 @@ Test(ip6_stack, reassembly_bad_fragments)
     cr_assert_not_null(fr);
     cr_assert_eq(code, 3);
     free(fr);
-    cr_assert_eq(f.st->ctr.ip6_reass_bad, 3);
+    cr_assert_eq(f.st->ctr.ip6_reass_bad, 2);
+    cr_assert_eq(f.st->ctr.ip6_reass_incomplete_chain, 1);
     cr_assert_eq(ip6_reass_count(f.st), 0);
+    f6_teardown(&f);
+}
+
+/* A first fragment (offset 0, M set) carrying `ext` then `l4` bytes of
+ * upper-layer data, padded to a multiple of 8 with zeros. */
+static void first_frag(struct f6 *f, uint32_t id, uint8_t next, const uint8_t *ext, size_t elen,
+                       size_t l4)
+{
+    uint8_t body[8 + 64 + 64] = {0};
+    struct ip6_frag fg = {.next = next, .offset = 0, .more = true, .id = id};
+    ip6_frag_emit(body, &fg);
+    memcpy(body + 8, ext, elen);
+    size_t n = 8 + elen + l4;
+    n = (n + 7) / 8 * 8;
+    cr_assert_leq(n, sizeof body);
+    size_t len = f6_frame(fbuf, PEER_G, MY_G, 64, IP6_NH_FRAGMENT, body, n, 0xff, NULL, 0);
+    f6_feed(f, fbuf, len);
+}
+
+Test(ip6_stack, first_fragment_needs_whole_header_chain_rfc7112)
+{
+    struct f6 f;
+    f6_setup(&f, true);
+    know_peer(&f);
+    uint8_t code = 0;
+    uint32_t ptr = 0;
+    /* TCP with only 16 bytes of its 20-byte header in the first fragment:
+     * the flags are not there for a filter to see. */
+    first_frag(&f, 21, IP6_NH_TCP, NULL, 0, 16);
+    cr_assert_eq(f.st->ctr.ip6_reass_incomplete_chain, 1);
+    cr_assert_eq(ip6_reass_count(f.st), 0, "nothing held for it");
+    struct cap_frame *fr = pop_param_problem(&f, &code, &ptr);
+    cr_assert_not_null(fr);
+    cr_assert_eq(code, ICMP6_PARAMPROB_FIRSTFRAG);
+    free(fr);
+    /* All 20 bytes: held for reassembly. */
+    first_frag(&f, 22, IP6_NH_TCP, NULL, 0, 24);
+    cr_assert_eq(f.st->ctr.ip6_reass_incomplete_chain, 1);
+    cr_assert_eq(ip6_reass_count(f.st), 1);
+    /* UDP needs its 8 bytes: 8 is enough. */
+    first_frag(&f, 23, IP6_NH_UDP, NULL, 0, 8);
+    cr_assert_eq(f.st->ctr.ip6_reass_incomplete_chain, 1);
+    cr_assert_eq(ip6_reass_count(f.st), 2);
+    /* A Destination Options header that goes on past the fragment's end. */
+    uint8_t dst_long[8] = {IP6_NH_UDP, 4 /* 40 bytes */, IP6_OPT_PADN, 4, 0, 0, 0, 0};
+    first_frag(&f, 24, IP6_NH_DSTOPTS, dst_long, sizeof dst_long, 0);
+    cr_assert_eq(f.st->ctr.ip6_reass_incomplete_chain, 2);
+    /* A chain ending in a Routing header, the next header left for the
+     * second fragment: no upper-layer header at all. */
+    uint8_t rt[8] = {IP6_NH_UDP, 0, 4, 0, 0, 0, 0, 0};
+    first_frag(&f, 25, IP6_NH_ROUTING, rt, sizeof rt, 0);
+    cr_assert_eq(f.st->ctr.ip6_reass_incomplete_chain, 3);
+    cr_assert_eq(ip6_reass_count(f.st), 2);
     f6_teardown(&f);
 }
 

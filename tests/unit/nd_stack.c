@@ -518,3 +518,79 @@ Test(nd_stack, cache_is_capped)
     capture_clear(&f.cap);
     f6_teardown(&f);
 }
+
+/* An ND message from src to dst carried in fragments (RFC 6980): atomic
+ * (one fragment, offset 0, M clear), or split in two. */
+static void nd_in_fragments(struct f6 *f, const uint8_t src[16], const uint8_t dst[16], const uint8_t *m,
+                            size_t n, bool split, uint32_t id)
+{
+    static uint8_t buf[2000];
+    uint8_t body[8 + 256];
+    uint8_t msg[256];
+    cr_assert_leq(n, sizeof msg);
+    memcpy(msg, m, n);
+    icmp6_set_checksum(msg, n, src, dst);
+    size_t first = split ? 16 : n;   /* 16 bytes: the ICMPv6 header and more */
+    struct ip6_frag fg = {.next = IP6_NH_ICMPV6, .offset = 0, .more = split, .id = id};
+    ip6_frag_emit(body, &fg);
+    memcpy(body + 8, msg, first);
+    size_t len = f6_frame(buf, src, dst, 255, IP6_NH_FRAGMENT, body, 8 + first, 0xff, NULL, 0);
+    f6_feed(f, buf, len);
+    if (!split)
+        return;
+    fg.offset = (uint16_t)first;
+    fg.more = false;
+    ip6_frag_emit(body, &fg);
+    memcpy(body + 8, msg + first, n - first);
+    len = f6_frame(buf, src, dst, 255, IP6_NH_FRAGMENT, body, 8 + n - first, 0xff, NULL, 0);
+    f6_feed(f, buf, len);
+}
+
+Test(nd_stack, nd_in_fragments_ignored_rfc6980)
+{
+    struct f6 f;
+    f6_setup(&f, true);
+    uint8_t m[64], sn[16];
+    ip6_solicited_node(MY_G, sn);
+    size_t n = nd_emit_ns(m, sizeof m, MY_G, peer_mac6, NULL, 0);
+    /* An atomic fragment, then two real ones: no NA, no neighbour entry. */
+    nd_in_fragments(&f, PEER_G, sn, m, n, false, 1);
+    cr_assert_eq(f.st->ctr.ip6_reass_atomic, 1);
+    nd_in_fragments(&f, PEER_G, sn, m, n, true, 2);
+    cr_assert_eq(f.st->ctr.ip6_reass_ok, 1, "reassembled, then refused by ND");
+    cr_assert_eq(f.st->ctr.nd_rx_fragmented, 2);
+    cr_assert_eq(f.st->ctr.nd_rx_ns, 0);
+    cr_assert_null(f6_pop_icmp(&f, ICMP6_ND_NA, NULL));
+    cr_assert_eq(stack_ip6_neighbour(f.st, f.ifx, PEER_G, NULL), 0);
+    /* The same NS whole is answered (the control). */
+    f6_icmp(&f, PEER_G, sn, 255, m, n);
+    cr_assert_eq(f.st->ctr.nd_rx_ns, 1);
+    struct cap_frame *fr = f6_pop_icmp(&f, ICMP6_ND_NA, NULL);
+    cr_assert_not_null(fr);
+    free(fr);
+
+    /* A valid RA (link-local source, prefix for SLAAC) in fragments teaches
+     * nothing; whole, it forms an address. */
+    struct nd_ra ra;
+    memset(&ra, 0, sizeof ra);
+    ra.cur_hop_limit = 64;
+    ra.router_lifetime = 1800;
+    ra.opts.src_lladdr = peer_mac6;
+    ra.opts.n_prefix = 1;
+    ra.opts.prefix[0] = (struct nd_prefix){.prefix_len = 64, .onlink = true, .autonomous = true,
+                                           .valid_lifetime = 86400, .preferred_lifetime = 14400};
+    memcpy(ra.opts.prefix[0].prefix, PREFIX, 16);
+    uint8_t rm[128];
+    size_t rn = nd_emit_ra(rm, sizeof rm, &ra);
+    cr_assert_gt(rn, 16);
+    nd_in_fragments(&f, PEER_LL, ip6_all_nodes, rm, rn, true, 3);
+    nd_in_fragments(&f, PEER_LL, ip6_all_nodes, rm, rn, false, 4);
+    cr_assert_eq(f.st->ctr.nd_rx_fragmented, 4);
+    cr_assert_eq(f.st->ctr.nd_rx_ra, 0);
+    struct ip6_addr_info ai;
+    cr_assert(!find_slaac(&f, &ai), "no SLAAC address from a fragmented RA");
+    f6_icmp(&f, PEER_LL, ip6_all_nodes, 255, rm, rn);
+    cr_assert_eq(f.st->ctr.nd_rx_ra, 1);
+    cr_assert(find_slaac(&f, &ai), "the same RA whole forms one");
+    f6_teardown(&f);
+}
