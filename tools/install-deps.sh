@@ -4,8 +4,9 @@
 set -euo pipefail
 PKGS=(build-essential clang pkg-config libpcap-dev libssl-dev openssl libcriterion-dev
       iproute2 iputils-ping tcpdump socat iperf3 netcat-openbsd python3 curl procps
-      dnsmasq-base ethtool)  # dnsmasq-base: the binary without a system service (resolver interop tests);
-# ethtool: checksum offload off on test veths (tests/interop/lib.sh)
+      dnsmasq-base ethtool radvd)  # dnsmasq-base: the binary without a system service (resolver interop tests);
+# ethtool: checksum offload off on test veths (tests/interop/lib.sh); radvd: router
+# advertisements for the SLAAC interop test (ip6_slaac_dad.test.sh)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
