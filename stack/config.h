@@ -114,6 +114,7 @@
 /* ---- TCP (run-time settings with Linux's defaults: struct tcp_settings) ---- */
 #define TCP_CONN_HASH_SIZE   16384 /* 4-tuple hash buckets (power of 2): O(1) lookup to ~10^5 conns */
 #define TCP_PORT_HASH_SIZE   1024  /* bound-port and listener buckets (power of 2) */
+#define TCP_PORT_PERTURB     256   /* RFC 6056 Algorithm 4: counters for ephemeral port choice */
 #define TCP_MAX_CONNS        65536 /* connections per stack, TIME_WAIT included */
 #define TCP_OOO_MAX_RANGES   32    /* out-of-order ranges kept per connection (SegmentSmack cap) */
 #define TCP_SACK_SCOREBOARD_MAX 32 /* SACKed ranges the sender tracks (SACK-panic class cap) */

@@ -244,7 +244,7 @@ struct tcp_state {
     struct tcpcb *conn_hash[TCP_CONN_HASH_SIZE];
     struct tcpcb *port_hash[TCP_PORT_HASH_SIZE];
     struct tcpcb *listen_hash[TCP_PORT_HASH_SIZE];
-    uint32_t next_ephemeral;
+    uint32_t port_perturb[TCP_PORT_PERTURB];   /* RFC 6056 Algorithm 4's table (tcp_pick_port) */
     uint32_t n_conns, n_timewait, n_socks;
     /* Trace hook for every connection (a tool sets it); per connection too. */
     tcp_trace_fn trace;

@@ -57,7 +57,8 @@ struct tcp_state *tcp_state_get(struct stack *st)
         /* A stack whose creator did not fill the TCP settings gets Linux's. */
         if (st->cfg.tcp.rmem[1] == 0)
             tcp_settings_default(&st->cfg.tcp);
-        st->tcp->next_ephemeral = (uint32_t)rng_next(&st->rng);
+        for (int i = 0; i < TCP_PORT_PERTURB; i++)
+            st->tcp->port_perturb[i] = (uint32_t)rng_next(&st->rng);
         if (stack_at_destroy(st, tcp_stack_free) != 0) {
             free(st->tcp);
             st->tcp = NULL;
@@ -181,11 +182,17 @@ void tcp_free(struct tcpcb *tp)
 
 /* ---- the 4-tuple hash ---- */
 
-static uint32_t tuple_hash(struct stack *st, const struct ipaddr *laddr, uint16_t lport,
+/* The keyed hash (SipHash-2-4 under the stack's secret) of a connection's
+ * addresses and ports.  Each use gets its own domain, so that what one
+ * reveals (a hash bucket's timing, a port) says nothing of another (an ISN). */
+enum hash_use { HASH_CONN = 1, HASH_ISN, HASH_PORT_OFFSET, HASH_PORT_TABLE };
+
+static uint32_t tuple_hash(struct stack *st, enum hash_use use, const struct ipaddr *laddr, uint16_t lport,
                            const struct ipaddr *faddr, uint16_t fport)
 {
     uint8_t key[40];
     memset(key, 0, sizeof key);
+    key[36] = (uint8_t)use;
     if (laddr->family == TP_AF_INET) {
         memcpy(key, &laddr->v4, 4);
         memcpy(key + 16, &faddr->v4, 4);
@@ -195,7 +202,7 @@ static uint32_t tuple_hash(struct stack *st, const struct ipaddr *laddr, uint16_
     }
     memcpy(key + 32, &lport, 2);
     memcpy(key + 34, &fport, 2);
-    return (uint32_t)siphash24(st->secret, key, 36);
+    return (uint32_t)siphash24(st->secret, key, 37);
 }
 
 static bool tuple_eq(const struct tcpcb *tp, const struct ipaddr *laddr, uint16_t lport,
@@ -210,7 +217,7 @@ void tcp_hash_insert(struct tcpcb *tp)
     struct tcp_state *ts = tp->st->tcp;
     if (tp->in_hash)
         return;
-    uint32_t h = tuple_hash(tp->st, &tp->laddr, tp->lport, &tp->faddr, tp->fport) & (TCP_CONN_HASH_SIZE - 1);
+    uint32_t h = tuple_hash(tp->st, HASH_CONN, &tp->laddr, tp->lport, &tp->faddr, tp->fport) & (TCP_CONN_HASH_SIZE - 1);
     tp->hnext = ts->conn_hash[h];
     if (tp->hnext)
         tp->hnext->hprev = &tp->hnext;
@@ -237,7 +244,7 @@ struct tcpcb *tcp_lookup(struct stack *st, const struct ipaddr *laddr, uint16_t 
     struct tcp_state *ts = st->tcp;
     if (!ts)
         return NULL;
-    uint32_t h = tuple_hash(st, laddr, lport, faddr, fport) & (TCP_CONN_HASH_SIZE - 1);
+    uint32_t h = tuple_hash(st, HASH_CONN, laddr, lport, faddr, fport) & (TCP_CONN_HASH_SIZE - 1);
     for (struct tcpcb *tp = ts->conn_hash[h]; tp; tp = tp->hnext)
         if (tuple_eq(tp, laddr, lport, faddr, fport))
             return tp;
@@ -371,29 +378,29 @@ uint16_t tcp_pick_port(struct tcpcb *tp, const struct ipaddr *laddr, const struc
         hi = TCP_EPHEMERAL_HI;
     }
     uint32_t num = hi - lo + 1;
-    /* RFC 6056 3.3.3 (Algorithm 3, "simple hash-based"): the offset is a keyed
-     * hash of the connection's addresses and remote port, so ports are
-     * unpredictable off-path yet spread per destination; next_ephemeral
-     * moves on after each choice. For bind(port 0) the offset is random. */
-    uint32_t offset;
+    /* RFC 6056 3.3.4 (Algorithm 4, "double-hash"), with the random
+     * increments of its Algorithm 5 as Linux does since 2022: the port is
+     *   lo + (F(addresses, remote port) + table[G(same)]) mod num
+     * F a keyed hash spreading destinations over the range, G picking one of
+     * TCP_PORT_PERTURB counters that move on by a random step after each
+     * choice.  Ports are unpredictable off-path; a connection to one
+     * destination tells nothing of the ports used towards others (Algorithm
+     * 3's single counter does: a host-tracking leak); and successive ports
+     * to one destination are not consecutive.  bind(port 0) has no
+     * destination: its offset is random. */
+    uint32_t offset, *counter;
+    uint32_t unbound = 0;
     if (faddr) {
-        uint8_t key[36];
-        memset(key, 0, sizeof key);
-        if (laddr->family == TP_AF_INET) {
-            memcpy(key, &laddr->v4, 4);
-            memcpy(key + 16, &faddr->v4, 4);
-        } else {
-            memcpy(key, laddr->v6, 16);
-            memcpy(key + 16, faddr->v6, 16);
-        }
-        memcpy(key + 32, &fport, 2);
-        offset = (uint32_t)siphash24(st->secret, key, sizeof key);
+        offset = tuple_hash(st, HASH_PORT_OFFSET, laddr, 0, faddr, fport);
+        counter = &ts->port_perturb[tuple_hash(st, HASH_PORT_TABLE, laddr, 0, faddr, fport) % TCP_PORT_PERTURB];
     } else {
         offset = (uint32_t)rng_next(&st->rng);
+        counter = &unbound;
     }
+    uint32_t tries = 0;
     for (uint32_t count = 0; count < num; count++) {
-        uint16_t port = (uint16_t)(lo + (ts->next_ephemeral + offset) % num);
-        ts->next_ephemeral++;
+        uint16_t port = (uint16_t)(lo + (offset + *counter + tries) % num);
+        tries++;
         bool ok = true;
         for (struct tcpcb *o = ts->port_hash[port & (TCP_PORT_HASH_SIZE - 1)]; o; o = o->pnext) {
             if (o->lport != port || !addr_overlap(o, &o->laddr, tp, laddr))
@@ -408,8 +415,10 @@ uint16_t tcp_pick_port(struct tcpcb *tp, const struct ipaddr *laddr, const struc
         }
         if (ok && faddr && tcp_lookup(st, laddr, port, faddr, fport))
             ok = false;
-        if (ok)
+        if (ok) {
+            *counter += tries + 1 + rng_below(&st->rng, 8);
             return port;
+        }
     }
     return 0;
 }
@@ -419,7 +428,7 @@ uint32_t tcp_new_isn(struct stack *st, const struct ipaddr *laddr, uint16_t lpor
 {
     /* RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),
      * M a timer ticking every 4 µs, F a keyed hash (SipHash-2-4). */
-    uint32_t f = tuple_hash(st, laddr, lport, faddr, fport);
+    uint32_t f = tuple_hash(st, HASH_ISN, laddr, lport, faddr, fport);
     uint32_t m = (uint32_t)(st->now / 4);
     return m + f;
 }
