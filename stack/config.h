@@ -150,5 +150,9 @@
 #define TCP_MIN_MSS          88       /* floor for MSS from the peer / ICMP (Linux TCP_MIN_SND_MSS 48+) */
 #define TCP_CC_DEFAULT       "cubic"
 #define TCP_ECN_DEFAULT      2        /* Linux tcp_ecn: accept ECN when the peer asks (RFC 3168) */
+#define TCP_HYSTART_DETECT   3        /* CUBIC HyStart: 1 ACK train + 2 delay (Linux hystart_detect) */
+#define TCP_TXLOG_MAX        32       /* send-time records per connection (per-ACK RTT samples for
+                                       * delay-based slow-start exit); when full, later bursts are
+                                       * simply not sampled */
 
 #endif

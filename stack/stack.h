@@ -92,6 +92,8 @@ struct tcp_settings {
     uint32_t init_cwnd;            /* segments */
     uint32_t reordering;           /* tcp_reordering: DupThresh */
     uint16_t port_lo, port_hi;     /* ip_local_port_range */
+    uint8_t hystart;               /* CUBIC slow-start exit (Linux tcp_cubic hystart_detect):
+                                    * bit 0 ACK train, bit 1 delay increase; 0 off */
 };
 void tcp_settings_default(struct tcp_settings *t);
 

@@ -6,6 +6,9 @@
  *
  *   init          a connection starts using this controller (zero its state)
  *   conn_init     the connection is established: set the initial window
+ *   rtt_sample    an ACK acknowledged new data whose send time is known:
+ *                 its round-trip time in µs (optional; Linux's pkts_acked),
+ *                 called before that ACK's ack_received
  *   ack_received  an ACK advanced SND.UNA by `acked` bytes outside recovery
  *   cong_signal   a congestion signal: CC_NDUPACK (fast retransmit: set
  *                 ssthresh; loss recovery sets cwnd), CC_RTO (timeout),
@@ -26,6 +29,7 @@ struct cc_algo {
     const char *name;
     void (*init)(struct tcpcb *tp);
     void (*conn_init)(struct tcpcb *tp);
+    void (*rtt_sample)(struct tcpcb *tp, uint32_t rtt_us);
     void (*ack_received)(struct tcpcb *tp, uint32_t acked);
     void (*cong_signal)(struct tcpcb *tp, enum cc_signal sig);
     void (*post_recovery)(struct tcpcb *tp);

@@ -8,6 +8,21 @@
  * (4.3) keeps CUBIC at least as aggressive as Reno on short RTT paths.  On a
  * loss ssthresh = cwnd * beta (beta = 0.7; Linux's integer 717/1024), with
  * fast convergence (4.7) lowering W_max when the window is still shrinking.
+ *
+ * Slow start ends early, before a loss, when HyStart sees the path's queue
+ * build up (Ha & Rhee, "Taming the elephants", 2011; Linux tcp_cubic.c,
+ * which the packetdrill corpus checks).  Per round trip (until SND.UNA
+ * passes the SND.NXT of the round's start) and once cwnd >= 16 segments:
+ *   - delay: the smallest RTT of the round's first 8 ACKs, if it exceeds the
+ *     connection's minimum RTT by more than clamp(min/8, 4 ms, 16 ms);
+ *   - ACK train: ACKs keep arriving at most 2 ms apart for longer than
+ *     half the minimum RTT since the round began;
+ * sets ssthresh = cwnd (congestion avoidance from there).  Once found it
+ * stays off until a retransmission timeout resets the controller.  The
+ * setting tcp_settings.hystart chooses the detectors (Linux's
+ * hystart_detect; 0 turns HyStart off).  RFC 9406 (HyStart++) is the IETF's
+ * later variant (it adds a Conservative Slow Start phase); tapir follows
+ * Linux's HyStart, see docs/rfc/rfc9406.md.
  */
 #include <string.h>
 
@@ -21,6 +36,14 @@ struct cubic {
     double frac;           /* fractional segments of growth not yet applied */
     uint64_t epoch_start;  /* µs; 0: no epoch (starts at the first CA ack) */
     double cwnd_epoch;
+    /* HyStart */
+    uint64_t round_start;  /* µs: when the current round began */
+    uint64_t last_ack;     /* µs: the latest ACK of the current ACK train */
+    uint32_t round_end;    /* the round ends when SND.UNA passes this */
+    uint32_t delay_min;    /* µs: smallest RTT seen (0: none yet) */
+    uint32_t curr_rtt;     /* µs: smallest RTT of this round's samples */
+    uint8_t sample_cnt;    /* samples taken this round */
+    bool found;            /* HyStart ended slow start already */
 };
 _Static_assert(sizeof(struct cubic) <= CC_STATE_BYTES, "cubic state fits");
 
@@ -54,9 +77,79 @@ double cubic_k(double w_max, double cwnd_epoch)
 
 static void cubic_init(struct tcpcb *tp) { memset(tp->cc_state, 0, sizeof tp->cc_state); }
 
+#define HYSTART_LOW_WINDOW  16     /* segments: below this HyStart does not look */
+#define HYSTART_MIN_SAMPLES 8      /* RTT samples per round before the delay test */
+#define HYSTART_ACK_DELTA   2000   /* µs: ACKs closer than this form a train */
+#define HYSTART_DELAY_MIN   4000   /* µs: bounds of the delay threshold */
+#define HYSTART_DELAY_MAX   16000
+
+static void hystart_round_reset(struct tcpcb *tp)
+{
+    struct cubic *c = cb(tp);
+    c->round_start = c->last_ack = tp->st->now;
+    c->round_end = tp->snd_nxt;
+    c->curr_rtt = UINT32_MAX;
+    c->sample_cnt = 0;
+}
+
 static void cubic_conn_init(struct tcpcb *tp)
 {
     tp->cwnd = cc_initial_window(tp);
+    hystart_round_reset(tp);
+}
+
+static void hystart_exit(struct tcpcb *tp)
+{
+    cb(tp)->found = true;
+    tp->ssthresh = tp->cwnd;
+    tcp_trace(tp, TCP_EV_CWND, tp->cwnd, tp->ssthresh, 0);
+}
+
+static void hystart_update(struct tcpcb *tp, uint32_t rtt)
+{
+    struct cubic *c = cb(tp);
+    uint8_t detect = tp->st->cfg.tcp.hystart;
+    uint64_t now = tp->st->now;
+    if (seq_gt(tp->snd_una, c->round_end))
+        hystart_round_reset(tp);
+    if (tp->cwnd < HYSTART_LOW_WINDOW * (uint32_t)tp->mss)
+        return;
+    if ((detect & 1) && now - c->last_ack <= HYSTART_ACK_DELTA) {
+        c->last_ack = now;
+        /* tapir does not pace: the train must outlast half the minimum RTT. */
+        if (now - c->round_start > c->delay_min / 2) {
+            hystart_exit(tp);
+            return;
+        }
+    }
+    if (detect & 2) {
+        if (rtt < c->curr_rtt)
+            c->curr_rtt = rtt;
+        if (c->sample_cnt < HYSTART_MIN_SAMPLES) {
+            c->sample_cnt++;
+        } else {
+            uint32_t thresh = c->delay_min / 8;
+            if (thresh < HYSTART_DELAY_MIN)
+                thresh = HYSTART_DELAY_MIN;
+            if (thresh > HYSTART_DELAY_MAX)
+                thresh = HYSTART_DELAY_MAX;
+            if (c->curr_rtt > c->delay_min + thresh)
+                hystart_exit(tp);
+        }
+    }
+}
+
+static void cubic_rtt_sample(struct tcpcb *tp, uint32_t rtt)
+{
+    struct cubic *c = cb(tp);
+    /* Samples right after a reduction still carry the old queue (Linux
+     * discards the first second of an epoch). */
+    if (c->epoch_start && tp->st->now - c->epoch_start < 1000000)
+        return;
+    if (c->delay_min == 0 || rtt < c->delay_min)
+        c->delay_min = rtt;
+    if (!c->found && tp->cwnd < tp->ssthresh && tp->st->cfg.tcp.hystart)
+        hystart_update(tp, rtt);
 }
 
 static void cubic_ack_received(struct tcpcb *tp, uint32_t acked)
@@ -126,10 +219,17 @@ static void cubic_cong_signal(struct tcpcb *tp, enum cc_signal sig)
     case CC_ECN:
         cubic_reduce(tp);
         break;
-    case CC_RTO:
+    case CC_RTO: {
         cubic_reduce(tp);
         tp->cwnd = tp->mss;
+        /* Linux resets the controller on a timeout (bictcp_reset): the
+         * minimum RTT and HyStart start over. */
+        struct cubic *c = cb(tp);
+        c->delay_min = 0;
+        c->found = false;
+        hystart_round_reset(tp);
         break;
+    }
     case CC_RTO_ERR:
         tp->cwnd = tp->prior_cwnd;
         tp->ssthresh = tp->prior_ssthresh;
@@ -154,6 +254,7 @@ const struct cc_algo cc_cubic = {
     .name = "cubic",
     .init = cubic_init,
     .conn_init = cubic_conn_init,
+    .rtt_sample = cubic_rtt_sample,
     .ack_received = cubic_ack_received,
     .cong_signal = cubic_cong_signal,
     .post_recovery = cubic_post_recovery,

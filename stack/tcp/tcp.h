@@ -84,6 +84,12 @@ struct cc_algo;
 
 #define TCP_TRACE_RING 256  /* events kept per connection when the ring is on */
 
+/* ---- Send times of first transmissions (tcp_txlog.c) ---- */
+struct tcp_txrec {
+    uint32_t start, end;   /* [start, end): new data sent at `time` */
+    uint64_t time;         /* µs */
+};
+
 /* ---- Receive-side out-of-order bookkeeping ---- */
 struct tcp_ooo_range {
     uint32_t start, end;   /* [start, end), all beyond rcv_nxt */
@@ -207,6 +213,9 @@ struct tcpcb {
     bool cwnd_limited;           /* the last send was stopped by cwnd */
     uint32_t max_flight;         /* largest flight in the current window (app-limited check) */
     uint32_t flight_mark;        /* ... measured until SND.UNA passes this */
+    struct tcp_txrec txlog[TCP_TXLOG_MAX];   /* send times of recent bursts (tcp_txlog.c) */
+    uint8_t txlog_head, txlog_n;
+    uint32_t snd_max;            /* highest sequence ever sent + 1: below it a send is a retransmission */
 
     /* RFC 5961 challenge ACK rate limit, and other out-of-window ACKs */
     uint64_t last_oow_ack;
@@ -344,6 +353,15 @@ bool tcp_ecn_echo(struct tcpcb *tp, uint8_t flags);
 void tcp_ecn_window_reduced(struct tcpcb *tp);
 /* In the CWR state: true (and back to Open) once the reduced window is acked. */
 bool tcp_ecn_cwr_over(struct tcpcb *tp);
+
+/* ---- tcp_txlog.c ---- */
+/* tcp_xmit sent [seq, end) now: remember when, if it is a first transmission;
+ * a retransmission makes every older record ambiguous (Karn) and clears them. */
+void tcp_txlog_sent(struct tcpcb *tp, uint32_t seq, uint32_t end);
+/* An ACK moved SND.UNA from una to ack: the RTT of the newest byte it
+ * acknowledged, if that byte's first and only transmission is on record;
+ * else 0.  Drops the records the ACK passed. */
+uint32_t tcp_txlog_ack(struct tcpcb *tp, uint32_t ack);
 
 /* ---- tcp_sack.c ---- */
 /* Receiver: record an out-of-order range; returns false if the cap refuses it. */

@@ -608,8 +608,10 @@ static bool process_ack(struct tcpcb *tp, struct seg *s)
     bool window_changed = new_wnd != tp->snd_wnd;
     uint32_t acked = 0;
 
+    uint32_t ack_rtt = 0;
     if (seq_gt(ack, tp->snd_una)) {
         acked = ack - tp->snd_una;
+        ack_rtt = tcp_txlog_ack(tp, ack);
         /* RTT: the timed segment (Karn: never a retransmitted one), or the
          * timestamp echo (RFC 7323 4.1) when nothing is timed. */
         if (tp->rt_timing && seq_gt(ack, tp->rt_seq)) {
@@ -646,6 +648,10 @@ static bool process_ack(struct tcpcb *tp, struct seg *s)
     }
     if (tp->sack_ok)
         tcp_update_lost(tp);
+    /* The controller sees this ACK's RTT before its window growth (Linux's
+     * pkts_acked before cong_avoid): CUBIC's HyStart reads it. */
+    if (ack_rtt && tp->cc->rtt_sample && tcp_synchronized(tp->state))
+        tp->cc->rtt_sample(tp, ack_rtt);
     if (tcp_synchronized(tp->state)) {
         tcp_ecn_echo(tp, s->flags);       /* ECE: reduce first, then no growth */
         ack_congestion(tp, s, acked, newly_sacked, prior_sacked, window_changed);

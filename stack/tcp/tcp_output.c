@@ -176,6 +176,7 @@ int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags)
         timer_cancel(&st->timers, &tp->t_delack);
     }
     uint32_t end = seq + len + (syn ? 1 : 0) + ((flags & TCP_FIN) ? 1 : 0);
+    tcp_txlog_sent(tp, seq, end);
     if (seq_gt(end, tp->snd_nxt)) {
         /* New sequence space: time it if nothing is being timed (RFC 6298 3). */
         if (!tp->rt_timing) {

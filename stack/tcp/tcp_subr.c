@@ -46,6 +46,7 @@ void tcp_settings_default(struct tcp_settings *t)
     t->reordering = TCP_REORDERING;
     t->port_lo = TCP_EPHEMERAL_LO;
     t->port_hi = TCP_EPHEMERAL_HI;
+    t->hystart = TCP_HYSTART_DETECT;
 }
 
 struct tcp_state *tcp_state_get(struct stack *st)
@@ -518,7 +519,8 @@ void tcp_update_mss(struct tcpcb *tp)
 void tcp_init_seq(struct tcpcb *tp, uint32_t iss)
 {
     tp->iss = iss;
-    tp->snd_una = tp->snd_nxt = iss;
+    tp->snd_una = tp->snd_nxt = tp->snd_max = iss;
+    tp->txlog_n = 0;
     tp->snd_buf_seq = iss + 1;     /* the SYN takes one sequence number */
     tp->snd_sml = iss;
     tp->recover = tp->high_rxt = tp->lost_high = iss;

@@ -155,7 +155,24 @@ static int apply_line(struct stack *st, char *line, bool *drop_tx, char *note, s
     }
     if (strcmp(cmd, "echo") == 0 && argc == 4 && strcmp(argv[2], ">") == 0 &&
         strncmp(argv[3], "/sys/module/tcp_cubic/parameters/", 33) == 0) {
-        add_note(note, notelen, "cubic parameter %s=%s: no tapir setting (ignored)", argv[3] + 33, argv[1]);
+        /* HyStart's switches map onto tcp_settings.hystart (the detector
+         * bits; "hystart" 0 turns both off). */
+        const char *param = argv[3] + 33;
+        char *end = NULL;
+        unsigned long v = strtoul(argv[1], &end, 10);
+        bool num = end && *end == '\0' && end != argv[1];
+        if (num && strcmp(param, "hystart_detect") == 0 && v <= 3) {
+            st->cfg.tcp.hystart = (uint8_t)v;
+            return 0;
+        }
+        if (num && strcmp(param, "hystart") == 0 && v <= 1) {
+            if (v == 0)
+                st->cfg.tcp.hystart = 0;
+            else if (st->cfg.tcp.hystart == 0)
+                st->cfg.tcp.hystart = TCP_HYSTART_DETECT;
+            return 0;
+        }
+        add_note(note, notelen, "cubic parameter %s=%s: no tapir setting (ignored)", param, argv[1]);
         return 0;
     }
     add_note(note, notelen, "cannot map shell command '%s'%s", cmd, "");
