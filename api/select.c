@@ -63,6 +63,16 @@ static void sleep_until(uint64_t deadline)
         ;
 }
 
+/* A socket's poll bits, plus readable while bytes wait above it (decrypted
+ * TLS data: tfile.pending).  Runner locked, f->sk not NULL. */
+static uint32_t file_poll(struct tfile *f)
+{
+    uint32_t ev = sock_poll(f->sk);
+    if (f->pending && f->pending(f->pending_ctx))
+        ev |= SOCK_POLLIN;
+    return ev;
+}
+
 /* The shared core of select and poll.  For each entry: match[i] says which
  * poll bits make it ready; got[i] receives the socket's bits (SOCK_POLL*,
  * with 0x20 = POLLNVAL for a socket closed meanwhile).  Returns how many are
@@ -95,9 +105,7 @@ static int wait_ready(struct fdref *refs, int n, const uint32_t *match, uint32_t
         ready = 0;
         for (int i = 0; i < n; i++) {
             struct tfile *f = refs[i].f;
-            got[i] = f->sk ? sock_poll(f->sk) : 0x20u;
-            if (f->sk && f->pending && f->pending(f->pending_ctx))
-                got[i] |= SOCK_POLLIN; /* e.g. decrypted TLS bytes waiting */
+            got[i] = f->sk ? file_poll(f) : 0x20u;
             if (got[i] & (match[i] | 0x20u))
                 ready++;
         }
@@ -446,7 +454,7 @@ int tapir_epoll_poll(tapir_epoll *ep, struct tapir_epoll_event *out, int maxeven
         struct epitem *it = ep->rhead;
         while (it && n < maxevents) {
             struct epitem *next = it == last ? NULL : it->rnext;
-            uint32_t ev = !it->events ? 0 : it->f->sk ? sock_poll(it->f->sk) : SOCK_POLLHUP;
+            uint32_t ev = !it->events ? 0 : it->f->sk ? file_poll(it->f) : SOCK_POLLHUP;
             ev &= it->events | SOCK_POLLERR | SOCK_POLLHUP;
             ready_remove(ep, it);
             if (ev) {

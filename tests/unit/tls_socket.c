@@ -176,10 +176,22 @@ Test(tls_socket, select_counts_decrypted_bytes_as_readable)
     cr_assert_eq(tapir_select(r, &nr, NULL, &nz, NULL, &nz, 0.0), 1, "pending bytes are readable");
     struct tapir_pollfd p = {.fd = fd, .events = TAPIR_POLLIN};
     cr_assert_eq(tapir_poll(&p, 1, 0), 1, "poll too");
+    /* And the epoll-like API: registered now, level-triggered, the socket
+     * has no bytes of its own, only the 6 TLS holds. */
+    tapir_epoll *ep = tapir_epoll_create();
+    cr_assert_not_null(ep);
+    cr_assert_eq(tapir_epoll_register(ep, fd, TAPIR_EPOLLIN), 0);
+    struct tapir_epoll_event ev[2];
+    cr_assert_eq(tapir_epoll_poll(ep, ev, 2, 0.0), 1, "epoll counts pending bytes");
+    cr_assert_eq(ev[0].fd, fd);
+    cr_assert(ev[0].events & TAPIR_EPOLLIN);
+    cr_assert_eq(tapir_epoll_poll(ep, ev, 2, 0.0), 1, "still readable (level-triggered)");
     cr_assert_eq(tapir_ssl_recv(s, buf, sizeof buf), 6);
     r[0] = fd;
     nr = 1;
     cr_assert_eq(tapir_select(r, &nr, NULL, &nz, NULL, &nz, 0.0), 0, "nothing more");
+    cr_assert_eq(tapir_epoll_poll(ep, ev, 2, 0.0), 0, "epoll: nothing more");
+    tapir_epoll_close(ep);
     tapir_ssl_close(s); /* no close_notify: the server's read ends with an error */
     srv_join(&v);
     tapir_ssl_context_free(ctx);
