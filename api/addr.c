@@ -35,14 +35,53 @@ tapir_addr *tapir_addr_set6(tapir_addr *a, const char *host, int port, uint32_t 
     return a;
 }
 
+tapir_addr *tapir_addr_set_unix(tapir_addr *a, const void *path, size_t len)
+{
+    memset(a, 0, sizeof *a);
+    a->family = TAPIR_AF_UNIX;
+    if (!path)
+        path = "";
+    if (len == (size_t)-1)
+        len = strlen(path);
+    /* Longer than sun_path: kept as a length only, refused where used. */
+    a->path_len = len > TP_UNIX_PATH_MAX ? TP_UNIX_PATH_MAX + 1 : (int)len;
+    if (len <= TP_UNIX_PATH_MAX)
+        memcpy(a->host, path, len);
+    return a;
+}
+
+/* The bytes of an AF_UNIX address, and how many. */
+static size_t unix_len(const tapir_addr *a)
+{
+    return a->path_len > 0 ? (size_t)a->path_len : strlen(a->host);
+}
+
+/* Python's str() of a bytes object (an abstract name): b'\x00name'. */
+static void bytes_str(const char *p, size_t len, char *buf, size_t n)
+{
+    size_t o = (size_t)snprintf(buf, n, "b'");
+    for (size_t i = 0; i < len && o + 5 < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '\\' || c == '\'')
+            o += (size_t)snprintf(buf + o, n - o, "\\%c", c);
+        else if (c >= 0x20 && c < 0x7f)
+            buf[o++] = (char)c;
+        else
+            o += (size_t)snprintf(buf + o, n - o, "\\x%02x", c);
+    }
+    snprintf(buf + (o < n ? o : n - 1), n - (o < n ? o : n - 1), "'");
+}
+
 char *tapir_addr_str(const tapir_addr *a, char *buf, size_t n)
 {
     if (!a)
         snprintf(buf, n, "None");
     else if (a->family == TAPIR_AF_INET6)
         snprintf(buf, n, "('%s', %d, %u, %u)", a->host, a->port, a->flowinfo, a->scope_id);
+    else if (a->family == TAPIR_AF_UNIX && unix_len(a) > 0 && a->host[0] == '\0')
+        bytes_str(a->host, unix_len(a) < sizeof a->host ? unix_len(a) : sizeof a->host, buf, n);
     else if (a->family == TAPIR_AF_UNIX)
-        snprintf(buf, n, "'%s'", a->host);
+        snprintf(buf, n, "%s", a->host);
     else
         snprintf(buf, n, "('%s', %d)", a->host, a->port);
     return buf;
@@ -87,23 +126,41 @@ int resolve_host(const char *name, int family, struct ipaddr *out, int max)
     return tapir_resolver_hook(name, family, out, max);
 }
 
-static const char *fam_name(int family)
+/* CPython's getsockaddrarg for AF_UNIX: a str or bytes path. */
+static int unix_to_endpoint(const tapir_addr *a, struct endpoint *ep)
 {
-    return family == TAPIR_AF_INET6 ? "AF_INET6" : "AF_INET";
+    if (!a)
+        return tapir_set_error(TAPIR_ERR_TYPE, EINVAL, "a bytes-like object is required, not 'NoneType'");
+    /* An AF_INET(6) address, or a family-0 one with a port: a tuple. */
+    if ((a->family != 0 && a->family != TAPIR_AF_UNIX && a->family != -1) || (a->family == 0 && a->port != 0))
+        return tapir_set_error(TAPIR_ERR_TYPE, EINVAL, "a bytes-like object is required, not 'tuple'");
+    size_t len = unix_len(a);
+    if (a->family == -1 || len > TP_UNIX_PATH_MAX)
+        return tapir_set_error(TAPIR_ERR_ERROR, 0, "AF_UNIX path too long");
+    ep->addr.family = TP_AF_UNIX;
+    ep->path_len = (uint8_t)len;
+    memcpy(ep->path, a->host, len);
+    return 0;
 }
 
 int addr_to_endpoint(int family, const tapir_addr *a, const char *caller, struct endpoint *ep)
 {
+    char tmp[16];
     memset(ep, 0, sizeof *ep);
+    if (family == TAPIR_AF_UNIX)
+        return unix_to_endpoint(a, ep);
     if (!a)
         return tapir_set_error(TAPIR_ERR_TYPE, EINVAL, "%s(): %s address must be tuple, not NoneType",
-                               caller, fam_name(family));
+                               caller, family_name(family, tmp));
     if (a->family == -1)
         return tapir_set_error(TAPIR_ERR_VALUE, EINVAL, "label too long");
     if (family != TAPIR_AF_INET && family != TAPIR_AF_INET6)
         return tapir_set_errno(EAFNOSUPPORT);
     if (a->family == TAPIR_AF_INET6 && family == TAPIR_AF_INET)
         return tapir_set_error(TAPIR_ERR_TYPE, EINVAL, "AF_INET address must be a pair (host, port)");
+    if (a->family == TAPIR_AF_UNIX)
+        return tapir_set_error(TAPIR_ERR_TYPE, EINVAL, "%s(): %s address must be tuple, not str", caller,
+                               family_name(family, tmp));
     if (a->family != 0 && a->family != TAPIR_AF_INET && a->family != TAPIR_AF_INET6)
         return tapir_set_errno(EAFNOSUPPORT);
     if (a->port < 0 || a->port > 65535)
@@ -168,6 +225,15 @@ int addr_to_endpoint(int family, const tapir_addr *a, const char *caller, struct
 void endpoint_to_addr(int family, const struct endpoint *ep, tapir_addr *out)
 {
     memset(out, 0, sizeof *out);
+    if (family == TAPIR_AF_UNIX) {
+        /* Unnamed (and an unnamed datagram sender, Python's None): "". */
+        out->family = TAPIR_AF_UNIX;
+        if (ep->addr.family == TP_AF_UNIX) {
+            memcpy(out->host, ep->path, ep->path_len);
+            out->path_len = ep->path_len;
+        }
+        return;
+    }
     struct ipaddr a = ep->addr;
     if (family == TAPIR_AF_INET6 && a.family == TP_AF_INET) {
         /* An IPv4 peer of a dual-stack AF_INET6 socket: ::ffff:a.b.c.d. */

@@ -1,66 +1,10 @@
 /* Python's convenience constructors, written on the public calls exactly as
- * Lib/socket.py writes them: socketpair() (its fallback: a TCP pair over
- * loopback), create_connection(), create_server(). */
+ * Lib/socket.py writes them: create_connection(), create_server().
+ * (socketpair() is a stack call: AF_UNIX, api/socket.c.) */
 #include <errno.h>
 #include <string.h>
 
 #include "api/tapir.h"
-
-int tapir_socketpair(int family, int type, int proto, int fds[2])
-{
-    if (family == TAPIR_DEFAULT || family == TAPIR_AF_UNIX)
-        family = TAPIR_AF_INET; /* no AF_UNIX in the stack: Python's fallback pair */
-    if (type == TAPIR_DEFAULT)
-        type = TAPIR_SOCK_STREAM;
-    if (proto == TAPIR_DEFAULT)
-        proto = 0;
-    const char *host;
-    if (family == TAPIR_AF_INET)
-        host = "127.0.0.1";
-    else if (family == TAPIR_AF_INET6)
-        host = "::1";
-    else
-        return tapir_set_error(TAPIR_ERR_VALUE, EINVAL,
-                               "Only AF_INET and AF_INET6 socket address families are supported");
-    if (type != TAPIR_SOCK_STREAM)
-        return tapir_set_error(TAPIR_ERR_VALUE, EINVAL, "Only SOCK_STREAM socket type is supported");
-    if (proto != 0)
-        return tapir_set_error(TAPIR_ERR_VALUE, EINVAL, "Only protocol zero is supported");
-
-    int lsock = tapir_socket(family, type, proto);
-    if (lsock < 0)
-        return -1;
-    int csock = -1, ssock = -1;
-    tapir_addr la;
-    if (tapir_bind(lsock, TAPIR_ADDR(host, 0)) < 0 || tapir_listen(lsock, TAPIR_BACKLOG_DEFAULT) < 0 ||
-        tapir_getsockname(lsock, &la) < 0)
-        goto fail;
-    if ((csock = tapir_socket(family, type, proto)) < 0)
-        goto fail;
-    tapir_setblocking(csock, false);
-    if (tapir_connect(csock, &la) < 0 && tapir_errno() != EINPROGRESS)
-        goto fail;
-    tapir_setblocking(csock, true);
-    if ((ssock = tapir_accept(lsock, NULL)) < 0)
-        goto fail;
-    /* The handshake is done once accept() returned; the connector's side
-     * is writable then too, but wait for it explicitly so the pair is
-     * fully usable from both ends on return. */
-    int w[1] = {csock}, nw = 1;
-    if (tapir_select(NULL, NULL, w, &nw, NULL, NULL, -1.0) < 0)
-        goto fail;
-    tapir_close(lsock);
-    fds[0] = ssock;
-    fds[1] = csock;
-    return 0;
-fail:;
-    tapir_error saved = *tapir_last_error();
-    if (csock >= 0)
-        tapir_close(csock);
-    tapir_close(lsock);
-    tapir_set_error(saved.kind, saved.code, "%s", saved.message);
-    return -1;
-}
 
 int tapir_create_connection(const tapir_addr *address, double timeout, const tapir_addr *source_address)
 {

@@ -295,7 +295,7 @@ int tapir_socket_on(tapir_runner *r, int family, int type, int proto)
     if (proto == TAPIR_DEFAULT)
         proto = 0;
     int base = type & ~(TAPIR_SOCK_NONBLOCK | TAPIR_SOCK_CLOEXEC);
-    if (family != TAPIR_AF_INET && family != TAPIR_AF_INET6)
+    if (family != TAPIR_AF_INET && family != TAPIR_AF_INET6 && family != TAPIR_AF_UNIX)
         return tapir_set_errno(EAFNOSUPPORT);
     if (base <= 0 || base > 10)          /* Linux: type >= SOCK_MAX */
         return tapir_set_errno(EINVAL);
@@ -317,6 +317,47 @@ int tapir_socket_on(tapir_runner *r, int family, int type, int proto)
 int tapir_socket(int family, int type, int proto)
 {
     return tapir_socket_on(tapir_runner_default(), family, type, proto);
+}
+
+/* socketpair(): Python on Linux calls socketpair(2), so AF_UNIX (the
+ * default) works and AF_INET fails with EOPNOTSUPP. */
+int tapir_socketpair(int family, int type, int proto, int fds[2])
+{
+    tapir_runner *r = tapir_runner_default();
+    if (family == TAPIR_DEFAULT)
+        family = TAPIR_AF_UNIX;
+    if (type == TAPIR_DEFAULT)
+        type = TAPIR_SOCK_STREAM;
+    if (proto == TAPIR_DEFAULT)
+        proto = 0;
+    int base = type & ~(TAPIR_SOCK_NONBLOCK | TAPIR_SOCK_CLOEXEC);
+    if (!fds)
+        return tapir_set_errno(EFAULT);
+    if (check_runner(r))
+        return -1;
+    struct stack *st = tapir_runner_lock(r);
+    struct sock *a, *b;
+    int rc = sock_socketpair(st, family, base, proto, &a, &b);
+    if (rc < 0) {
+        tapir_runner_unlock(r);
+        return tapir_set_errno(rc);
+    }
+    double timeout = (type & TAPIR_SOCK_NONBLOCK) ? 0.0 : NAN;
+    int fa = wrap_sock(r, a, family, base, proto, timeout);
+    int fb = fa < 0 ? -1 : wrap_sock(r, b, family, base, proto, timeout);
+    if (fa < 0)
+        sock_close(b);
+    tapir_runner_unlock(r);
+    if (fb < 0) {
+        tapir_error saved = *tapir_last_error();
+        if (fa >= 0)
+            tapir_close(fa);
+        tapir_set_error(saved.kind, saved.code, "%s", saved.message);
+        return -1;
+    }
+    fds[0] = fa;
+    fds[1] = fb;
+    return 0;
 }
 
 static int dup_as(int fd, bool keep_identity, int family, int type, int proto)
@@ -720,12 +761,24 @@ static int so_error(struct sock *sk)
     return v;
 }
 
+static ssize_t connect_attempt(struct sock *sk, void *ep)
+{
+    return sock_connect(sk, ep);
+}
+
 /* 0 connected, an errno, TIMED_OUT, or -1 (error already set: bad address). */
 static int do_connect(struct fdref *r, const tapir_addr *a, const char *caller)
 {
     struct endpoint ep;
     if (resolving_addr_to_endpoint(r, a, caller, &ep))
         return -1;
+    if (r->family == TAPIR_AF_UNIX) {
+        /* Done at once, or -EAGAIN while the listener's backlog is full:
+         * then a blocking connect waits, as on Linux. */
+        struct mode m = {0};
+        ssize_t rc = call(r, &m, true, false, connect_attempt, &ep);
+        return rc == TIMED_OUT ? TIMED_OUT : (int)-rc;
+    }
     struct tfile *f = r->f;
     struct sock *sk = file_lock(f);
     if (!sk)
@@ -1020,30 +1073,6 @@ int tapir_has_dualstack_ipv6(void)
 
 /* ---- repr ---- */
 
-static const char *family_name(int f, char *tmp)
-{
-    switch (f) {
-    case TAPIR_AF_INET: return "AF_INET";
-    case TAPIR_AF_INET6: return "AF_INET6";
-    case TAPIR_AF_UNIX: return "AF_UNIX";
-    case TAPIR_AF_UNSPEC: return "AF_UNSPEC";
-    }
-    sprintf(tmp, "%d", f);
-    return tmp;
-}
-
-static const char *type_name(int t, char *tmp)
-{
-    switch (t) {
-    case TAPIR_SOCK_STREAM: return "SOCK_STREAM";
-    case TAPIR_SOCK_DGRAM: return "SOCK_DGRAM";
-    case TAPIR_SOCK_RAW: return "SOCK_RAW";
-    case TAPIR_SOCK_SEQPACKET: return "SOCK_SEQPACKET";
-    }
-    sprintf(tmp, "%d", t);
-    return tmp;
-}
-
 char *tapir_repr(int fd, char *buf, size_t n)
 {
     struct fdref r;
@@ -1058,9 +1087,11 @@ char *tapir_repr(int fd, char *buf, size_t n)
     size_t used = (size_t)snprintf(buf, n, "<tapir.socket fd=%d, family=%s, type=%s, proto=%d", fd,
                                    family_name(r.family, t1), type_name(r.type, t2), r.proto);
     tapir_addr addr;
-    if (used < n && tapir_getsockname(fd, &addr) == 0)
+    /* Python prints an address only if it is truthy: not an unnamed
+     * AF_UNIX socket's "". */
+    if (used < n && tapir_getsockname(fd, &addr) == 0 && !(addr.family == TAPIR_AF_UNIX && !addr.path_len))
         used += (size_t)snprintf(buf + used, n - used, ", laddr=%s", tapir_addr_str(&addr, a, sizeof a));
-    if (used < n && tapir_getpeername(fd, &addr) == 0)
+    if (used < n && tapir_getpeername(fd, &addr) == 0 && !(addr.family == TAPIR_AF_UNIX && !addr.path_len))
         used += (size_t)snprintf(buf + used, n - used, ", raddr=%s", tapir_addr_str(&addr, a, sizeof a));
     if (used < n)
         snprintf(buf + used, n - used, ">");

@@ -105,6 +105,11 @@ typedef int (*tapir_resolve_fn)(const char *name, int family, struct ipaddr *out
 void tapir_set_resolver(tapir_resolve_fn fn);
 int resolve_host(const char *name, int family, struct ipaddr *out, int max);
 
+/* Python's names for AF_* / SOCK_* values ("AF_INET", "SOCK_STREAM"), or
+ * the number written into tmp (api/names.c). */
+const char *family_name(int family, char tmp[16]);
+const char *type_name(int type, char tmp[16]);
+
 /* Epoll bookkeeping when a descriptor goes away (runner locked). */
 void epoll_forget_fd(struct tfile *f, int fd);
 /* Called from the wake hook (runner locked). */

@@ -256,7 +256,12 @@ extern "C" {
  * (host, port) for AF_INET, (host, port, flowinfo, scope_id) for AF_INET6.
  * host is a numeric address or a name ("localhost"; others through the
  * resolver), '' is INADDR_ANY / in6addr_any, "<broadcast>" INADDR_BROADCAST.
- * family 0 means "read it as the socket's family", as Python does. */
+ * family 0 means "read it as the socket's family", as Python does.
+ * AF_UNIX: a path (Python's str or bytes).  AF_UNIX names live in a
+ * namespace of the stack instance (the runner), NOT in the file system:
+ * binding "/tmp/x" creates no file, and the name goes when its socket
+ * closes (nothing to unlink).  An unnamed socket's name is "" (an unnamed
+ * datagram sender, Python's None, too). */
 #define TAPIR_HOST_MAX 256
 typedef struct tapir_addr {
     int family;
@@ -264,6 +269,10 @@ typedef struct tapir_addr {
     int port;                  /* checked: 0-65535 (OverflowError otherwise) */
     uint32_t flowinfo;         /* AF_INET6: 0-1048575 */
     uint32_t scope_id;         /* AF_INET6 */
+    /* AF_UNIX: the address is a path in host (a name in the stack's own
+     * namespace, not a file: see below).  path_len: its length when it holds
+     * NUL bytes (a Linux abstract name "\0name"); 0 means strlen(host). */
+    int path_len;
 } tapir_addr;
 
 /* Fills a (host copied; a host too long makes calls using it fail with
@@ -271,12 +280,20 @@ typedef struct tapir_addr {
 tapir_addr *tapir_addr_set(tapir_addr *a, const char *host, int port);
 tapir_addr *tapir_addr_set6(tapir_addr *a, const char *host, int port, uint32_t flowinfo,
                             uint32_t scope_id);
+/* An AF_UNIX address: len bytes of path, or strlen(path) for (size_t)-1.
+ * More than 108 bytes (sun_path) makes calls using it fail as Python does:
+ * OSError "AF_UNIX path too long".  Python's str or bytes address. */
+tapir_addr *tapir_addr_set_unix(tapir_addr *a, const void *path, size_t len);
+#define TAPIR_UNIX(path) tapir_addr_set_unix(&(tapir_addr){0}, (path), (size_t)-1)
+#define TAPIR_UNIX_ABSTRACT(name, len) tapir_addr_set_unix(&(tapir_addr){0}, (name), (len))
 /* An address for one call: tapir_connect(s, TAPIR_ADDR("198.18.0.1", 7)).
  * The object lives until the end of the enclosing block. */
 #define TAPIR_ADDR(host, port) tapir_addr_set(&(tapir_addr){0}, (host), (port))
 #define TAPIR_ADDR6(host, port, flowinfo, scope_id) \
     tapir_addr_set6(&(tapir_addr){0}, (host), (port), (flowinfo), (scope_id))
-/* Python's str() of the tuple: "('198.18.0.2', 50007)", "('::1', 80, 0, 0)". */
+/* Python's str() of the address: "('198.18.0.2', 50007)", "('::1', 80, 0, 0)";
+ * AF_UNIX: the path as is ("/run/x.sock"), an abstract name as bytes
+ * ("b'\x00name'"). */
 #define TAPIR_ADDR_STRLEN (TAPIR_HOST_MAX + 64)
 char *tapir_addr_str(const tapir_addr *a, char *buf, size_t n);
 
@@ -286,8 +303,9 @@ char *tapir_addr_str(const tapir_addr *a, char *buf, size_t n);
  * any argument means Python's default.  Returns the fileno, or -1. */
 int tapir_socket(int family, int type, int proto);
 int tapir_socket_on(tapir_runner *r, int family, int type, int proto);
-/* socketpair(family=AF_UNIX, type=SOCK_STREAM, proto=0): a connected pair
- * over the stack's loopback (127.0.0.1), as Python's fallback builds it. */
+/* socketpair(family=AF_UNIX, type=SOCK_STREAM, proto=0): two connected
+ * AF_UNIX sockets (SOCK_STREAM or SOCK_DGRAM) inside the stack.  As on Linux,
+ * AF_INET / AF_INET6 fail with [Errno 95] Operation not supported. */
 int tapir_socketpair(int family, int type, int proto, int fds[2]);
 /* A new socket on a duplicate of fd, reporting the given family/type/proto. */
 int tapir_fromfd(int fd, int family, int type, int proto);

@@ -16,6 +16,7 @@
 
 /* Linux's values, so they can cross the public API unchanged. */
 #define TP_AF_UNSPEC 0
+#define TP_AF_UNIX   1   /* local sockets in the stack's own namespace (stack/unix.h) */
 #define TP_AF_INET   2
 #define TP_AF_INET6  10
 
@@ -27,12 +28,19 @@ struct ipaddr {
     };
 };
 
-/* A transport endpoint: an address and a port (host order). */
+#define TP_UNIX_PATH_MAX 108    /* Linux's sizeof(sun_path) */
+
+/* A transport endpoint: an address and a port (host order); for AF_UNIX
+ * (addr.family TP_AF_UNIX) a name instead. */
 struct endpoint {
     struct ipaddr addr;
     uint16_t port;
     uint32_t flowinfo;         /* IPv6 only */
     uint32_t scope_id;         /* IPv6 link-local: interface index */
+    /* AF_UNIX only: path_len bytes of path, not NUL-terminated; a first
+     * byte '\0' makes it a Linux abstract name; path_len 0: unnamed. */
+    uint8_t path_len;
+    char path[TP_UNIX_PATH_MAX];
 };
 
 static inline struct ipaddr ip4(uint32_t a)

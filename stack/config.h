@@ -95,6 +95,17 @@
 /* ---- Sockets ---- */
 #define TAPIR_MAX_SOCKETS    65536
 
+/* ---- AF_UNIX sockets (stack/unix.c): Linux's defaults ---- */
+#define UNIX_SNDBUF_DEFAULT  212992   /* SO_SNDBUF (Linux wmem_default): a stream sender's bytes
+                                         waiting at the peer are capped at it; a datagram must be
+                                         smaller than it less 32 (EMSGSIZE, as Linux) */
+#define UNIX_RCVBUF_DEFAULT  212992   /* SO_RCVBUF (Linux rmem_default): caps the bytes (payload +
+                                         UDP_DGRAM_OVERHEAD each) of a datagram receive queue */
+#define UNIX_STREAM_MAX_BYTES (4u << 20) /* a stream direction never holds more, whatever SO_SNDBUF */
+#define UNIX_DGRAM_QLEN      512      /* datagrams queued per receiver (Linux net.unix.max_dgram_qlen) */
+#define UNIX_NAME_HASH       256      /* hash chains of the bound names (power of two) */
+#define UNIX_CHUNK           4096     /* smallest piece a stream's byte queue grows by */
+
 /* ---- Resolver (api/resolver.c, api/hosts.c; RFC 1035, RFC 2308) ---- */
 #define RESOLV_MAX_SERVERS   4     /* name servers used (glibc MAXNS is 3) */
 #define RESOLV_MAX_SEARCH    6     /* search domains (glibc MAXDNSRCH) */

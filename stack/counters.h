@@ -153,7 +153,14 @@
     X(nd_dad_duplicates, "addresses found duplicate by DAD")                                       \
     X(slaac_addrs, "addresses formed by SLAAC")                                                    \
     X(mld_rx_queries, "MLD queries received")                                                      \
-    X(mld_tx_reports, "MLD reports sent")
+    X(mld_tx_reports, "MLD reports sent")                                                          \
+    /* AF_UNIX (no wire: what the local sockets did) */                                          \
+    X(unix_connects, "AF_UNIX stream connections made")                                            \
+    X(unix_refused, "AF_UNIX connects refused: no such name, not listening, wrong type")          \
+    X(unix_backlog_full, "AF_UNIX connects that found the listener's backlog full")                \
+    X(unix_stream_bytes, "AF_UNIX stream bytes passed")                                            \
+    X(unix_dgrams, "AF_UNIX datagrams passed")                                                     \
+    X(unix_dgram_queue_full, "AF_UNIX datagram sends that found the receiver's queue full")
 
 struct tapir_counters {
 #define TAPIR_COUNTER_FIELD(name, desc) uint64_t name;

@@ -8,13 +8,20 @@
 #include <sys/socket.h>
 
 #include "stack/stack.h"
+#include "stack/unix.h"
 
 int sock_create(struct stack *st, int family, int type, int protocol, struct sock **out)
 {
     *out = NULL;
+    type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (family == TP_AF_UNIX) {
+        /* Linux: protocol 0 or PF_UNIX. */
+        if (protocol != 0 && protocol != TP_AF_UNIX)
+            return -EPROTONOSUPPORT;
+        return unix_sock_create(st, type, out);
+    }
     if (family != TP_AF_INET && family != TP_AF_INET6)
         return -EAFNOSUPPORT;
-    type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
     switch (type) {
     case SOCK_STREAM:
         if (protocol != 0 && protocol != IPPROTO_TCP)
@@ -32,6 +39,17 @@ int sock_create(struct stack *st, int family, int type, int protocol, struct soc
     default:
         return -ESOCKTNOSUPPORT;
     }
+}
+
+int sock_socketpair(struct stack *st, int family, int type, int protocol, struct sock **a, struct sock **b)
+{
+    *a = *b = NULL;
+    type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (family != TP_AF_UNIX)
+        return family == TP_AF_INET || family == TP_AF_INET6 ? -EOPNOTSUPP : -EAFNOSUPPORT;
+    if (protocol != 0 && protocol != TP_AF_UNIX)
+        return -EPROTONOSUPPORT;
+    return unix_sock_pair(st, type, a, b);
 }
 
 void sock_init_common(struct sock *s, struct stack *st, const struct sock_proto *proto, int family,

@@ -1,5 +1,5 @@
-/* The stack's socket layer: protocol-neutral socket objects over TCP, UDP
- * and raw IP, with non-blocking semantics only.  No threads, no fds, no
+/* The stack's socket layer: protocol-neutral socket objects over TCP, UDP,
+ * raw IP and AF_UNIX, with non-blocking semantics only.  No threads, no fds, no
  * waiting: a call that cannot complete returns -EAGAIN / -EINPROGRESS and the
  * socket's wake hook fires later when readiness may have changed.
  *
@@ -75,6 +75,9 @@ struct sock {
 /* Creates a socket (type may carry SOCK_NONBLOCK/SOCK_CLOEXEC: ignored here).
  * protocol 0 picks the default; a mismatch is -EPROTONOSUPPORT. */
 int sock_create(struct stack *st, int family, int type, int protocol, struct sock **out);
+/* socketpair(2): two connected sockets (AF_UNIX only, as on Linux:
+ * -EOPNOTSUPP for AF_INET/AF_INET6). */
+int sock_socketpair(struct stack *st, int family, int type, int protocol, struct sock **a, struct sock **b);
 int sock_bind(struct sock *s, const struct endpoint *local);
 int sock_listen(struct sock *s, int backlog);
 int sock_accept(struct sock *s, struct sock **child, struct endpoint *peer);
@@ -104,7 +107,8 @@ static inline void sock_wake(struct sock *s)
 int sock_setsockopt_common(struct sock *s, int level, int name, const void *val, size_t len);
 int sock_getsockopt_common(struct sock *s, int level, int name, void *val, size_t *len);
 
-/* Protocol constructors (stack/udp.c, stack/raw.c, stack/tcp/). */
+/* Protocol constructors (stack/udp.c, stack/raw.c, stack/tcp/; AF_UNIX's
+ * in stack/unix.h). */
 int udp_sock_create(struct stack *st, int family, struct sock **out);
 int raw_sock_create(struct stack *st, int family, int protocol, struct sock **out);
 int tcp_sock_create(struct stack *st, int family, struct sock **out);

@@ -114,6 +114,7 @@ struct raw_table;   /* stack/raw.c */
 struct tcp_state;   /* stack/tcp/ */
 struct ip6_state;   /* stack/ip6*.c */
 struct ip4_state;   /* stack/ip4.c: IP ID counter, path MTU cache */
+struct unix_ns;     /* stack/unix.c: AF_UNIX names and sockets */
 
 typedef void (*stack_log_fn)(void *ctx, int level, const char *msg);
 #define TAPIR_LOG_ERROR 0
@@ -157,6 +158,7 @@ struct stack {
      * teardown here with stack_at_destroy(); run in reverse order. */
     void (*fini[TAPIR_MAX_FINI])(struct stack *st);
     int n_fini;
+    struct unix_ns *unix_ns;   /* NULL until the first AF_UNIX socket */
 };
 
 struct stack *stack_create(uint64_t seed, uint64_t now);
