@@ -15,12 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 
 #include "api/resolver_int.h"
 #include "api/sockimpl.h"
 #include "stack/config.h"
+#include "stack/tcp_info.h"
 
 #define FD_BASE 3                 /* first descriptor, as a fresh process's first socket */
 #define FD_LIMIT (FD_BASE + TAPIR_MAX_SOCKETS)
@@ -217,6 +219,47 @@ void file_hold(struct tfile *f)
     pthread_mutex_unlock(&tab_lock);
 }
 
+/* Is a TCP socket in a state where its FIN is out but not acknowledged
+ * (Linux's `closing()` in sk_stream_wait_close)? */
+static bool fin_unacked(struct sock *sk)
+{
+    struct tapir_tcp_info ti;
+    if (tapir_tcp_get_info(sk, &ti) < 0)
+        return false;
+    return ti.tcpi_state == TP_TCPI_FIN_WAIT1 || ti.tcpi_state == TP_TCPI_CLOSING ||
+           ti.tcpi_state == TP_TCPI_LAST_ACK;
+}
+
+/* SO_LINGER with l_onoff=1 and l_linger > 0, as Linux's close does it
+ * (tcp_close, then sk_stream_wait_close): the FIN goes out after the data
+ * and close waits until it is acknowledged or l_linger seconds pass; either
+ * way close returns 0 and what is left goes on in the background.  Linux
+ * waits whatever the socket's mode.  The FIN is sent by shutdown(SHUT_WR)
+ * while the socket is still ours to watch; the real close follows.  With
+ * unread data Linux resets at once and does not wait: so no wait here.
+ * Runner locked; returns locked. */
+static void linger_wait(struct tfile *f, struct sock *sk)
+{
+    struct linger l;
+    size_t len = sizeof l;
+    if (sk->protocol != TAPIR_IPPROTO_TCP || sock_getsockopt(sk, SOL_SOCKET, SO_LINGER, &l, &len) < 0 ||
+        !l.l_onoff || l.l_linger <= 0)
+        return;
+    char c;
+    if (sock_recv(sk, &c, 1, MSG_PEEK, NULL, NULL) > 0)
+        return;
+    struct tapir_tcp_info ti;
+    if (tapir_tcp_get_info(sk, &ti) < 0 ||
+        (ti.tcpi_state != TP_TCPI_ESTABLISHED && ti.tcpi_state != TP_TCPI_CLOSE_WAIT && !fin_unacked(sk)))
+        return;
+    sock_shutdown(sk, SHUT_WR);
+    uint64_t deadline = mono_us() + (uint64_t)l.l_linger * 1000000u;
+    while (fin_unacked(sk) && mono_us() < deadline) {
+        file_wait(f, deadline);
+        tapir_runner_lock(f->r);
+    }
+}
+
 /* The last holder gone: the stack socket is closed (the protocol may live on:
  * FIN, TIME_WAIT) and every caller still waiting on it wakes to EBADF. */
 static void file_drop_holder(struct tfile *f, int fd)
@@ -228,6 +271,8 @@ static void file_drop_holder(struct tfile *f, int fd)
     if (fd >= 0)
         epoll_forget_fd(f, fd);
     if (last) {
+        if (f->sk)
+            linger_wait(f, f->sk);
         struct sock *sk = f->sk;
         f->sk = NULL;
         if (sk)
