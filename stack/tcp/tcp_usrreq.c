@@ -236,14 +236,19 @@ static ssize_t tcp_send(struct sock *s, const void *buf, size_t len, int flags, 
         return -ENOBUFS;
     ring_write_at(&tp->sndbuf, tp->sndbuf.len, buf, n);
     tp->sndbuf.len += n;
-    tp->more = (flags & MSG_MORE) != 0;
     /* PSH marks the end of what the application handed over (RFC 9293
      * 3.9.1 "push"); with MSG_MORE it has more to say, so no push. */
-    if (!tp->more)
+    if (!(flags & MSG_MORE))
         tp->push_mark = tp->snd_buf_seq + tp->sndbuf.len;
     if (tp->busy_since == 0)
         tp->busy_since = s->st->now;
+    /* MSG_MORE corks this call's own transmission only (Linux: the push at
+     * the end of tcp_sendmsg uses TCP_NAGLE_CORK): a small tail stays
+     * queued, but the next ACK, a later send without the flag or the probe
+     * timer sends it under the socket's usual Nagle/TCP_NODELAY rule. */
+    tp->more = (flags & MSG_MORE) != 0;
     tcp_output(tp);
+    tp->more = false;
     return n;
 }
 
