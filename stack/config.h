@@ -138,6 +138,10 @@
 #define TCP_RTO_MIN_MS       200      /* Linux; RFC 6298 says 1 s (SHOULD): see docs/rfc/rfc6298.md */
 #define TCP_RTO_INIT_MS      1000     /* RFC 6298 2.1 */
 #define TCP_RTO_MAX_MS       120000   /* Linux TCP_RTO_MAX */
+/* When the local interface refused a segment (a full or dropping queue:
+ * ENOBUFS), the probe timer retries after this long instead of backing off
+ * (Linux's TCP_RESOURCE_PROBE_INTERVAL). */
+#define TCP_RESOURCE_PROBE_MS 500
 #define TCP_DELACK_MIN_MS    40       /* Linux TCP_DELACK_MIN: delayed ACK timer */
 #define TCP_DELACK_MAX_MS    200      /* RFC 9293: < 500 ms */
 #define TCP_QUICKACKS        16       /* Linux TCP_MAX_QUICKACKS: ACK at once at start */

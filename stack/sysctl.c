@@ -164,6 +164,13 @@ int stack_sysctl_set(struct stack_settings *cfg, const char *path, const char *v
         t->rack = (v & 1) != 0;
         return 0;
     }
+    if (strcmp(name, "tcp_early_retrans") == 0) {
+        /* Linux: 3 and 4 enable tail loss probes, 0-2 leave them off. */
+        if (parse_u32(value, &v) < 0)
+            goto bad;
+        t->tlp = v >= 3;
+        return 0;
+    }
     if (strcmp(name, "tcp_fin_timeout") == 0) {
         if (parse_u32(value, &v) < 0)
             goto bad;

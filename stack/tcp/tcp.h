@@ -192,6 +192,7 @@ struct tcpcb {
     int retransmits;             /* consecutive timeouts (tcpi_retransmits) */
     int probes;                  /* zero-window / keepalive probes sent unanswered */
     uint64_t rexmit_start;       /* first timeout of the current run (give-up clock) */
+    uint64_t probe_stamp;        /* first probe-timer expiry of the current run (TCP_USER_TIMEOUT clock), 0 none */
     uint32_t user_timeout_ms;    /* TCP_USER_TIMEOUT, 0 default */
     uint32_t keep_idle_s, keep_intvl_s, keep_cnt;   /* 0: settings' defaults */
 

@@ -645,6 +645,7 @@ static bool process_ack(struct tcpcb *tp, struct seg *s)
          * RTT sample (tcp_rtt_sample clears the backoff). */
         tp->retransmits = 0;
         tp->probes = 0;
+        tp->probe_stamp = 0;
     }
     if (tp->sack_ok)
         tcp_update_lost(tp);
@@ -671,6 +672,7 @@ static bool process_ack(struct tcpcb *tp, struct seg *s)
             if (tp->snd_nxt == tp->snd_una)
                 tp->backoff = 0;
             tp->probes = 0;
+            tp->probe_stamp = 0;
         }
     }
 

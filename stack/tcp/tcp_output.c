@@ -209,9 +209,22 @@ int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags)
     if (flags & TCP_RST)
         st->ctr.tcp_rst_tx++;
     tcp_trace(tp, TCP_EV_SEND, seq, len, flags);
-    /* A segment the IP layer refused is as good as lost on the wire: the
-     * retransmission timer recovers it. */
-    send_pkt(st, &tp->laddr, &tp->faddr, p, tp->sk.ttl, tos);
+    int rc = send_pkt(st, &tp->laddr, &tp->faddr, p, tp->sk.ttl, tos);
+    if (rc == -ENOBUFS && len && end == tp->snd_nxt && seq_gt(end, seq) && !syn && !(flags & TCP_RST)) {
+        /* New data the interface refused (its queue full or dropping) never
+         * left: as in Linux, it is not counted as sent, so SND.NXT steps
+         * back and the probe timer retries it (tcp_output arms it) without
+         * charging the peer with a loss.  A refused retransmission is as
+         * good as lost on the wire: the retransmission timer recovers it. */
+        tp->snd_nxt = seq;
+        if (flags & TCP_FIN)
+            tp->fin_sent = false;
+        if (tp->rt_timing && seq_geq(tp->rt_seq, seq))
+            tp->rt_timing = false;
+        if (tp->snd_nxt == tp->snd_una)
+            timer_cancel(&st->timers, &tp->t_rexmt);
+        return -ENOBUFS;
+    }
     return (int)len;
 }
 

@@ -81,7 +81,19 @@ uint32_t tcp_current_rto(const struct tcpcb *tp)
 
 void tcp_arm_rexmt(struct tcpcb *tp)
 {
-    timer_arm(&tp->st->timers, &tp->t_rexmt, tp->st->now + tcp_current_rto(tp));
+    uint64_t iv = tcp_current_rto(tp);
+    /* TCP_USER_TIMEOUT (RFC 5482): once retransmitting, never sleep past the
+     * moment the user's limit runs out, so the connection is aborted on time
+     * rather than one (long, backed-off) RTO later (Linux's
+     * tcp_clamp_rto_to_user_timeout). */
+    if (tp->user_timeout_ms && tp->retransmits > 0) {
+        uint64_t ut = (uint64_t)tp->user_timeout_ms * 1000;
+        uint64_t el = tp->st->now - tp->rexmit_start;
+        uint64_t rem = el < ut ? ut - el : 1;
+        if (rem < iv)
+            iv = rem;
+    }
+    timer_arm(&tp->st->timers, &tp->t_rexmt, tp->st->now + iv);
 }
 
 /* Has the connection been retransmitting for too long? Linux's rule: the
@@ -104,10 +116,21 @@ static bool gave_up(struct tcpcb *tp, int retries)
     return elapsed >= limit || tp->retransmits >= retries + 10;
 }
 
+static bool tlp_probe(struct tcpcb *tp);
+
 static void rexmt_fire(struct stack *st, struct timer *t)
 {
     struct tcpcb *tp = container_of(t, struct tcpcb, t_rexmt);
     const struct tcp_settings *cfg = &st->cfg.tcp;
+
+    /* The probe timeout is capped at the RTO: when both fall due at once the
+     * tail loss probe goes first and the RTO counts again from it (RFC 8985
+     * 7.3; Linux's one timer serves both, the PTO winning). */
+    if (timer_armed(&tp->t_tlp) && tp->t_tlp.expires <= st->now) {
+        timer_cancel(&st->timers, &tp->t_tlp);
+        if (tlp_probe(tp))
+            return;
+    }
 
     if (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED) {
         uint32_t limit = tp->state == TCPS_SYN_SENT ? cfg->syn_retries : cfg->synack_retries;
@@ -167,7 +190,27 @@ static void rexmt_fire(struct stack *st, struct timer *t)
     tcp_output(tp);
 }
 
-/* ---- persist: probe a zero window ---- */
+/* ---- persist: probe a zero window ----
+ * The same timer (Linux's probe0 timer) also runs when nothing is in flight
+ * and data waits for another reason: Nagle / TCP_CORK / MSG_MORE holding a
+ * small tail (the "200 ms ceiling"), or the interface refusing our segments
+ * (a full or dropping queue: ENOBUFS).  Its probes count in tcpi_probes and
+ * against TCP_USER_TIMEOUT (RFC 5482) from the first expiry, or against
+ * tcp_retries2 probes. */
+
+/* Linux's tcp_clamp_probe0_to_user_timeout: never sleep past the moment the
+ * user timeout runs out (at least 2 ms, two jiffies). */
+static uint64_t probe_clamp(const struct tcpcb *tp, uint64_t iv)
+{
+    if (!tp->user_timeout_ms || !tp->probe_stamp)
+        return iv;
+    uint64_t ut = (uint64_t)tp->user_timeout_ms * 1000;
+    uint64_t el = tp->st->now - tp->probe_stamp;
+    uint64_t rem = el < ut ? ut - el : 0;
+    if (rem < 2000)
+        rem = 2000;
+    return iv < rem ? iv : rem;
+}
 
 void tcp_arm_persist(struct tcpcb *tp)
 {
@@ -176,7 +219,7 @@ void tcp_arm_persist(struct tcpcb *tp)
     uint64_t iv = (uint64_t)tp->rto_us << (tp->backoff > 20 ? 20 : tp->backoff);
     uint64_t lo = (uint64_t)cfg->rto_min_ms * 1000, hi = (uint64_t)cfg->rto_max_ms * 1000;
     iv = iv < lo ? lo : iv > hi ? hi : iv;
-    timer_arm(&tp->st->timers, &tp->t_persist, tp->st->now + iv);
+    timer_arm(&tp->st->timers, &tp->t_persist, tp->st->now + probe_clamp(tp, iv));
 }
 
 static void persist_fire(struct stack *st, struct timer *t)
@@ -186,21 +229,26 @@ static void persist_fire(struct stack *st, struct timer *t)
     if (!(tp->state == TCPS_ESTABLISHED || tp->state == TCPS_CLOSE_WAIT ||
           tp->state == TCPS_FIN_WAIT_1 || tp->state == TCPS_LAST_ACK || tp->state == TCPS_CLOSING))
         return;
-    if (off >= tp->sndbuf.len && !(tp->shut_wr && !tp->fin_sent))
+    if (off >= tp->sndbuf.len && !(tp->shut_wr && !tp->fin_sent)) {
+        tp->probe_stamp = 0;
         return;
-    if (tp->probes == 0)
-        tp->rexmit_start = st->now;
-    /* A zero window that never opens: give up like a retransmission would
-     * (Linux counts probes against tcp_retries2, or TCP_USER_TIMEOUT). */
-    if ((tp->user_timeout_ms && st->now - tp->rexmit_start >= (uint64_t)tp->user_timeout_ms * 1000) ||
-        (!tp->user_timeout_ms && (uint32_t)tp->probes >= st->cfg.tcp.retries2)) {
+    }
+    /* A window that never opens, or an interface that never takes our
+     * segments: give up like a retransmission would. */
+    if (!tp->probe_stamp) {
+        tp->probe_stamp = st->now ? st->now : 1;
+    } else if (tp->user_timeout_ms && st->now - tp->probe_stamp >= (uint64_t)tp->user_timeout_ms * 1000) {
+        tcp_close_conn(tp, ETIMEDOUT);
+        return;
+    }
+    if ((uint32_t)tp->probes >= st->cfg.tcp.retries2) {
         tcp_close_conn(tp, ETIMEDOUT);
         return;
     }
     uint32_t wnd_end = tp->snd_una + tp->snd_wnd;
     if (seq_gt(wnd_end, tp->snd_nxt)) {
-        /* The window opened a little (but less than SWS lets us use): send
-         * what fits, as Linux's tcp_write_wakeup does. */
+        /* The window is open (held back by Nagle, cork, SWS, or a refused
+         * send): send what fits, as Linux's tcp_write_wakeup does. */
         uint32_t len = wnd_end - tp->snd_nxt;
         uint32_t avail = tp->sndbuf.len - off;
         if (len > avail)
@@ -208,14 +256,30 @@ static void persist_fire(struct stack *st, struct timer *t)
         if (len > tp->mss)
             len = tp->mss;
         if (len) {
-            tcp_xmit(tp, tp->snd_nxt, len, TCP_ACK | TCP_PSH);
+            if (tcp_xmit(tp, tp->snd_nxt, len, TCP_ACK | TCP_PSH) >= 0) {
+                /* In flight now: the retransmission timer takes over. */
+                tp->probes = 0;
+                tp->probe_stamp = 0;
+                tp->backoff = 0;
+                return;
+            }
+            /* Refused locally: retry soon, no backoff (the peer is not
+             * the problem). */
+            tp->probes++;
+            timer_arm(&st->timers, &tp->t_persist,
+                      st->now + probe_clamp(tp, (uint64_t)TCP_RESOURCE_PROBE_MS * 1000));
             return;
         }
     }
     /* A probe the receiver must answer with an ACK carrying its window: a
      * segment just below the window (Linux's tcp_xmit_probe_skb). */
-    tcp_xmit(tp, tp->snd_una - 1, 0, TCP_ACK);
+    int rc = tcp_xmit(tp, tp->snd_una - 1, 0, TCP_ACK);
     tp->probes++;
+    if (rc < 0) {
+        timer_arm(&st->timers, &tp->t_persist,
+                  st->now + probe_clamp(tp, (uint64_t)TCP_RESOURCE_PROBE_MS * 1000));
+        return;
+    }
     if (tp->backoff < 20)
         tp->backoff++;
     tcp_arm_persist(tp);
@@ -353,9 +417,16 @@ void tcp_schedule_tlp(struct tcpcb *tp)
 
 static void tlp_fire(struct stack *st, struct timer *t)
 {
-    struct tcpcb *tp = container_of(t, struct tcpcb, t_tlp);
+    (void)st;
+    tlp_probe(container_of(t, struct tcpcb, t_tlp));
+}
+
+/* Sends the probe; false if none applies now. */
+static bool tlp_probe(struct tcpcb *tp)
+{
+    struct stack *st = tp->st;
     if (tp->snd_nxt == tp->snd_una || tp->ca_state >= TCP_CA_Recovery || tp->tlp_pending)
-        return;
+        return false;
     uint32_t off = tp->snd_nxt - tp->snd_buf_seq;
     uint32_t avail = off < tp->sndbuf.len && !tp->fin_sent ? tp->sndbuf.len - off : 0;
     uint32_t wnd_end = tp->snd_una + tp->snd_wnd;
@@ -397,4 +468,5 @@ static void tlp_fire(struct stack *st, struct timer *t)
     st->ctr.tcp_tlp_probes++;
     /* The RTO now counts from the probe. */
     tcp_arm_rexmt(tp);
+    return true;
 }

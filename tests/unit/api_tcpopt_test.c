@@ -59,3 +59,24 @@ Test(api_tcpopt, msg_more_holds_until_plain_send)
     tapir_close(c);
     tapir_close(a);
 }
+
+/* TCP_USER_TIMEOUT (ms, RFC 5482) and TCP_NOTSENT_LOWAT (bytes) are kept
+ * and read back; a negative user timeout is refused as Linux does. */
+Test(api_tcpopt, user_timeout_and_notsent_lowat)
+{
+    int c, a;
+    opt_pair(&c, &a);
+    int v = -1;
+    API_OK(tapir_getsockopt_int(c, TAPIR_IPPROTO_TCP, TAPIR_TCP_USER_TIMEOUT, &v));
+    cr_assert_eq(v, 0);
+    API_OK(tapir_setsockopt_int(c, TAPIR_IPPROTO_TCP, TAPIR_TCP_USER_TIMEOUT, 3000));
+    API_OK(tapir_getsockopt_int(c, TAPIR_IPPROTO_TCP, TAPIR_TCP_USER_TIMEOUT, &v));
+    cr_assert_eq(v, 3000);
+    cr_assert_eq(tapir_setsockopt_int(c, TAPIR_IPPROTO_TCP, TAPIR_TCP_USER_TIMEOUT, -1), -1);
+    cr_assert_eq(tapir_errno(), EINVAL);
+    API_OK(tapir_setsockopt_int(c, TAPIR_IPPROTO_TCP, TAPIR_TCP_NOTSENT_LOWAT, 32000));
+    API_OK(tapir_getsockopt_int(c, TAPIR_IPPROTO_TCP, TAPIR_TCP_NOTSENT_LOWAT, &v));
+    cr_assert_eq(v, 32000);
+    tapir_close(c);
+    tapir_close(a);
+}
