@@ -173,6 +173,9 @@ struct tcpcb {
     bool linger_on;
     int linger_secs;
     bool keepalive_probing;
+    /* Urgent data (RFC 9293 3.8.5, RFC 6093): kept in the stream both ways */
+    bool snd_urg;                /* send(MSG_OOB) set snd_up: segments before it carry URG */
+    bool rcv_urg;                /* the peer's urgent pointer rcv_up is ahead of the reader */
     /* ECN (tcp_ecn.c, RFC 3168) */
     bool ecn_ok;                 /* negotiated: data goes out ECT(0) */
     bool ecn_syn_sent;           /* our last SYN asked for ECN */

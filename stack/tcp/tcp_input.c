@@ -948,10 +948,19 @@ static void sync_input(struct tcpcb *tp, const struct ip_rx *rx, struct seg *s)
         tp->ts_recent_time = st->now;
     }
 
-    /* sixth: URG.  We keep urgent data in the stream (as SO_OOBINLINE) and
-     * only track the pointer: the stream is never altered. */
-    if ((s->flags & TCP_URG) && seq_gt(s->seq + s->h.urg, tp->rcv_up))
-        tp->rcv_up = s->seq + s->h.urg;
+    /* sixth: URG.  We keep urgent data in the stream (as SO_OOBINLINE; RFC
+     * 6093 advises applications to use it so) and only track the pointer,
+     * so poll reports POLLPRI until the reader passes it: the stream is
+     * never altered.  The pointer only moves forward. */
+    if ((s->flags & TCP_URG) && s->h.urg) {
+        uint32_t up = s->seq + s->h.urg;
+        uint32_t read_pos = tp->rcv_nxt - tp->rcvbuf.len;
+        if ((!tp->rcv_urg || seq_gt(up, tp->rcv_up)) && seq_gt(up, read_pos)) {
+            tp->rcv_up = up;
+            tp->rcv_urg = true;
+            sock_wake(&tp->sk);
+        }
+    }
 
     /* Data after close(): nobody will read it (Linux answers with RST). */
     if (tp->user_closed && s->dlen && (tp->state == TCPS_FIN_WAIT_1 || tp->state == TCPS_FIN_WAIT_2)) {

@@ -138,6 +138,15 @@ int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags)
     if (tp->sack_ok && !syn && (flags & TCP_ACK) && !(flags & TCP_RST))
         h.opt.n_sack = (uint8_t)tcp_sack_fill(tp, h.opt.sack, TCP_MAX_SACK);
     h.win = (flags & TCP_RST) ? 0 : window_field(tp, syn);
+    /* Urgent mode (RFC 9293 3.8.5): every segment that starts before the
+     * urgent pointer says where it is, until the peer has acknowledged it. */
+    if (tp->snd_urg && seq_geq(tp->snd_una, tp->snd_up))
+        tp->snd_urg = false;
+    if (tp->snd_urg && seq_lt(seq, tp->snd_up) && !syn && !(flags & TCP_RST)) {
+        uint32_t off = tp->snd_up - seq;
+        flags |= TCP_URG;
+        h.urg = (uint16_t)(off > 0xffff ? 0xffff : off);   /* RFC 6093 4: farther than the field reaches */
+    }
 
     size_t optlen = tcp_opts_len(&h.opt);
     /* The segment must fit the peer's MSS with all our options: SACK blocks

@@ -240,6 +240,14 @@ static ssize_t tcp_send(struct sock *s, const void *buf, size_t len, int flags, 
      * 3.9.1 "push"); with MSG_MORE it has more to say, so no push. */
     if (!(flags & MSG_MORE))
         tp->push_mark = tp->snd_buf_seq + tp->sndbuf.len;
+    if (flags & MSG_OOB) {
+        /* Urgent: the pointer goes one past the last byte of this write (the
+         * BSD and Linux reading of RFC 9293's urgent pointer; RFC 6093 3.2),
+         * and, as in Linux, urgent data does not wait for Nagle. */
+        tp->snd_up = tp->snd_buf_seq + tp->sndbuf.len;
+        tp->snd_urg = true;
+        tp->push_now = true;
+    }
     if (tp->busy_since == 0)
         tp->busy_since = s->st->now;
     /* MSG_MORE corks this call's own transmission only (Linux: the push at
@@ -307,6 +315,9 @@ static ssize_t tcp_recv(struct sock *s, void *buf, size_t len, int flags, struct
         ring_read_at(&tp->rcvbuf, 0, buf, n);
         if (!(flags & MSG_PEEK)) {
             ring_consume(&tp->rcvbuf, n);
+            /* Read past the urgent byte: no more POLLPRI. */
+            if (tp->rcv_urg && seq_geq(tp->rcv_nxt - tp->rcvbuf.len, tp->rcv_up))
+                tp->rcv_urg = false;
             rcvbuf_autotune(tp, n);
             window_update(tp);
         }
@@ -705,6 +716,8 @@ static uint32_t tcp_poll(struct sock *s)
         return m;
     if (tp->rcvbuf.len > 0)
         m |= SOCK_POLLIN;
+    if (tp->rcv_urg)
+        m |= SOCK_POLLPRI;       /* urgent data not read yet: select's "exceptional" */
     if (tp->shut_wr || tp->state == TCPS_CLOSED) {
         m |= SOCK_POLLOUT;   /* a write would not block (it fails at once) */
     } else {
