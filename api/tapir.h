@@ -78,6 +78,15 @@ extern "C" {
 #define TAPIR_SO_ACCEPTCONN  30
 #define TAPIR_SO_PROTOCOL    38
 #define TAPIR_SO_DOMAIN      39
+/* SO_ZEROCOPY (Linux's 60) is accepted on TCP and UDP sockets so programs
+ * written for Linux run, but tapir never sends from the caller's pages: with
+ * or without it, and with MSG_ZEROCOPY, the data is copied into the send
+ * buffer before the call returns and the buffer is free again at once.  No
+ * completion notification is ever queued (tapir has no socket error queue:
+ * recv with TAPIR_MSG_ERRQUEUE fails, POLLERR never reports one), where Linux
+ * would queue SO_EE_ORIGIN_ZEROCOPY notices (SO_EE_CODE_ZEROCOPY_COPIED when
+ * it copied): do not wait for them. */
+#define TAPIR_SO_ZEROCOPY    60
 
 #define TAPIR_IPPROTO_IP      0
 #define TAPIR_IPPROTO_HOPOPTS 0
@@ -186,6 +195,7 @@ extern "C" {
 #define TAPIR_MSG_ERRQUEUE  0x2000
 #define TAPIR_MSG_NOSIGNAL  0x4000
 #define TAPIR_MSG_MORE      0x8000
+#define TAPIR_MSG_ZEROCOPY  0x4000000   /* accepted, the data is copied: see TAPIR_SO_ZEROCOPY */
 #define TAPIR_MSG_CMSG_CLOEXEC 0x40000000
 
 #define TAPIR_SHUT_RD   0

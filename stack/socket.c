@@ -10,6 +10,10 @@
 #include "stack/stack.h"
 #include "stack/unix.h"
 
+#ifndef SO_ZEROCOPY
+#define SO_ZEROCOPY 60    /* Linux 4.14; older libc headers lack it */
+#endif
+
 int sock_create(struct stack *st, int family, int type, int protocol, struct sock **out)
 {
     *out = NULL;
@@ -62,6 +66,29 @@ void sock_init_common(struct sock *s, struct stack *st, const struct sock_proto 
     s->type = type;
     s->protocol = protocol;
     s->bound_ifindex = -1;
+    s->pmtudisc = SOCK_PMTUDISC_UNSET;
+}
+
+/* IP_MTU_DISCOVER (Linux, ip(7)): DONT never sets DF and ignores path MTU
+ * information; WANT and DO set DF and follow the path MTU (WANT would let
+ * the kernel fragment oversized datagrams locally: tapir's UDP sends them
+ * with DF and gets EMSGSIZE, as DO); PROBE sets DF but ignores the path MTU;
+ * INTERPRET sets DF and believes only its own socket's errors (here: DF, no
+ * path MTU update); OMIT never sets DF and ignores the path MTU. */
+bool sock_ip_df(const struct sock *s, bool dflt)
+{
+    switch (s->pmtudisc) {
+    case SOCK_PMTUDISC_UNSET: return dflt;
+    case IP_PMTUDISC_DONT:
+    case IP_PMTUDISC_OMIT: return false;
+    default: return true;
+    }
+}
+
+bool sock_accepts_pmtu(const struct sock *s)
+{
+    return s->pmtudisc == SOCK_PMTUDISC_UNSET || s->pmtudisc == IP_PMTUDISC_WANT ||
+           s->pmtudisc == IP_PMTUDISC_DO || s->pmtudisc == IP_PMTUDISC_PROBE;
 }
 
 void sock_set_wake(struct sock *s, sock_wake_fn fn, void *ctx)
@@ -211,6 +238,17 @@ int sock_setsockopt_common(struct sock *s, int level, int name, const void *val,
         case SO_REUSEPORT: s->reuseport = v != 0; return 0;
         case SO_BROADCAST: s->broadcast = v != 0; return 0;
         case SO_KEEPALIVE: s->keepalive = v != 0; return 0;
+        case SO_ZEROCOPY:
+            /* Linux takes it on TCP and UDP sockets, 0 or 1.  tapir always
+             * copies the data at send time (one copy into the send buffer),
+             * so the flag changes nothing but what getsockopt reports, and
+             * no completion notices are queued: see api/tapir.h. */
+            if (!(s->type == SOCK_STREAM || (s->type == SOCK_DGRAM && s->protocol == IPPROTO_UDP)))
+                return -EOPNOTSUPP;
+            if (v < 0 || v > 1)
+                return -EINVAL;
+            s->zerocopy = v != 0;
+            return 0;
         case SO_SNDBUF:
         case SO_RCVBUF: {
             /* Linux doubles the value (bookkeeping overhead) and enforces a minimum. */
@@ -243,9 +281,21 @@ int sock_setsockopt_common(struct sock *s, int level, int name, const void *val,
         }
     }
     if (level == IPPROTO_IP && s->family == TP_AF_INET) {
-        if ((err = get_int(val, len, &v)))
-            return err;
+        /* Linux's ip_setsockopt takes its integer options as an int, or as
+         * a single byte when the caller passes less than an int. */
+        if (len >= sizeof(int)) {
+            memcpy(&v, val, sizeof v);
+        } else if (len >= 1) {
+            v = *(const uint8_t *)val;
+        } else {
+            return -EINVAL;
+        }
         switch (name) {
+        case IP_MTU_DISCOVER:
+            if (v < IP_PMTUDISC_DONT || v > IP_PMTUDISC_OMIT)
+                return -EINVAL;
+            s->pmtudisc = (uint8_t)v;
+            return 0;
         case IP_TTL:
             if (v == -1)
                 v = 0;
@@ -268,6 +318,7 @@ int sock_getsockopt_common(struct sock *s, int level, int name, void *val, size_
         case SO_REUSEPORT: return put_int(val, len, s->reuseport);
         case SO_BROADCAST: return put_int(val, len, s->broadcast);
         case SO_KEEPALIVE: return put_int(val, len, s->keepalive);
+        case SO_ZEROCOPY: return put_int(val, len, s->zerocopy);
         case SO_TYPE: return put_int(val, len, s->type);
         case SO_PROTOCOL: return put_int(val, len, s->protocol);
         case SO_DOMAIN: return put_int(val, len, s->family);
@@ -293,6 +344,8 @@ int sock_getsockopt_common(struct sock *s, int level, int name, void *val, size_
         switch (name) {
         case IP_TTL: return put_int(val, len, s->ttl ? s->ttl : s->st->cfg.ip_default_ttl);
         case IP_TOS: return put_int(val, len, s->tos);
+        case IP_MTU_DISCOVER:
+            return put_int(val, len, s->pmtudisc == SOCK_PMTUDISC_UNSET ? IP_PMTUDISC_WANT : s->pmtudisc);
         default: return -ENOPROTOOPT;
         }
     }

@@ -64,13 +64,25 @@ struct sock {
     int family, type, protocol;  /* Linux's values: AF_INET, SOCK_STREAM, IPPROTO_TCP */
     int so_error;                /* pending error for SO_ERROR (positive errno), 0 none */
     bool reuseaddr, reuseport, broadcast, keepalive;
+    bool zerocopy;               /* SO_ZEROCOPY: accepted and reported; tapir copies anyway (no error-queue notices) */
     bool v6only;                 /* IPV6_V6ONLY: an AF_INET6 socket takes no IPv4 peers (default off, Linux) */
     uint8_t ttl, tos;            /* 0: defaults */
+    uint8_t pmtudisc;            /* IP_MTU_DISCOVER (IP_PMTUDISC_*), SOCK_PMTUDISC_UNSET: the protocol's default */
     uint32_t sndbuf, rcvbuf;     /* bytes (SO_SNDBUF/SO_RCVBUF, as Linux reports them) */
     int bound_ifindex;           /* SO_BINDTODEVICE / scope id, -1 any */
     sock_wake_fn wake;
     void *wake_ctx;
 };
+
+/* struct sock.pmtudisc before IP_MTU_DISCOVER is set: TCP sets DF (path MTU
+ * discovery, as Linux's default IP_PMTUDISC_WANT), UDP does not. */
+#define SOCK_PMTUDISC_UNSET 0xff
+/* Does this socket's IPv4 traffic carry DF?  `dflt` is the protocol's
+ * choice when IP_MTU_DISCOVER was never set. */
+bool sock_ip_df(const struct sock *s, bool dflt);
+/* Should path MTU information (ICMP "fragmentation needed", PTB) shrink
+ * this socket's packets?  Not with IP_PMTUDISC_DONT, _INTERPRET or _OMIT. */
+bool sock_accepts_pmtu(const struct sock *s);
 
 /* Creates a socket (type may carry SOCK_NONBLOCK/SOCK_CLOEXEC: ignored here).
  * protocol 0 picks the default; a mismatch is -EPROTONOSUPPORT. */

@@ -388,7 +388,7 @@ static ssize_t udp_send(struct sock *s, const void *buf, size_t len, int flags,
         .proto = IPPROTO_NUM_UDP,
         .ttl = s->ttl,
         .tos = s->tos,
-        .df = false,
+        .df = sock_ip_df(s, false),   /* only IP_MTU_DISCOVER asks for DF */
         .ifindex = s->bound_ifindex,
     };
     err = ip_output(st, p, &tx);

@@ -1062,6 +1062,8 @@ void tcp_icmp_error(struct stack *st, const struct icmp_error *e)
     if (!seq_in(seq, tp->snd_una, tp->snd_nxt + 1))
         return;
     if (e->mtu) {
+        if (!sock_accepts_pmtu(&tp->sk))
+            return;              /* IP_MTU_DISCOVER DONT/INTERPRET/OMIT: ignored, as Linux */
         /* Path MTU discovery: a smaller MSS, and resend what is in flight. */
         uint32_t hdrs = tp->faddr.family == TP_AF_INET6 ? 60 : 40;
         uint32_t mss = e->mtu > hdrs + TCP_MIN_MSS ? e->mtu - hdrs : TCP_MIN_MSS;

@@ -83,7 +83,7 @@ static uint16_t window_field(struct tcpcb *tp, bool syn)
 }
 
 static int send_pkt(struct stack *st, const struct ipaddr *src, const struct ipaddr *dst, struct pkt *p,
-                    uint8_t ttl, uint8_t tos)
+                    uint8_t ttl, uint8_t tos, bool df)
 {
     struct ip_tx tx;
     memset(&tx, 0, sizeof tx);
@@ -92,7 +92,7 @@ static int send_pkt(struct stack *st, const struct ipaddr *src, const struct ipa
     tx.proto = IPPROTO_NUM_TCP;
     tx.ttl = ttl;
     tx.tos = tos;
-    tx.df = true;           /* path MTU discovery (RFC 1191 / 8201) */
+    tx.df = df;             /* path MTU discovery (RFC 1191 / 8201) unless IP_MTU_DISCOVER says no */
     tx.ifindex = -1;
     st->ctr.tcp_tx_segments++;
     return ip_output(st, p, &tx);
@@ -218,7 +218,7 @@ int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags)
     if (flags & TCP_RST)
         st->ctr.tcp_rst_tx++;
     tcp_trace(tp, TCP_EV_SEND, seq, len, flags);
-    int rc = send_pkt(st, &tp->laddr, &tp->faddr, p, tp->sk.ttl, tos);
+    int rc = send_pkt(st, &tp->laddr, &tp->faddr, p, tp->sk.ttl, tos, sock_ip_df(&tp->sk, true));
     if (rc == -ENOBUFS && len && end == tp->snd_nxt && seq_gt(end, seq) && !syn && !(flags & TCP_RST)) {
         /* New data the interface refused (its queue full or dropping) never
          * left: as in Linux, it is not counted as sent, so SND.NXT steps
@@ -272,7 +272,7 @@ void tcp_respond(struct stack *st, const struct ipaddr *src, const struct ipaddr
     tcp_set_checksum(src, dst, b, TCP_HDR_LEN);
     if (flags & TCP_RST)
         st->ctr.tcp_rst_tx++;
-    send_pkt(st, src, dst, p, 0, 0);
+    send_pkt(st, src, dst, p, 0, 0, true);
 }
 
 void tcp_ack_delayed(struct tcpcb *tp)
