@@ -331,15 +331,22 @@ static int wrap_sock(tapir_runner *r, struct sock *sk, int family, int type, int
     return fd;
 }
 
+/* Python's defaults for arguments left at TAPIR_DEFAULT (family: socket()'s
+ * AF_INET or socketpair()'s AF_UNIX); returns the type without its flags. */
+static int py_defaults(int *family, int *type, int *proto, int default_family)
+{
+    if (*family == TAPIR_DEFAULT)
+        *family = default_family;
+    if (*type == TAPIR_DEFAULT)
+        *type = TAPIR_SOCK_STREAM;
+    if (*proto == TAPIR_DEFAULT)
+        *proto = 0;
+    return *type & ~(TAPIR_SOCK_NONBLOCK | TAPIR_SOCK_CLOEXEC);
+}
+
 int tapir_socket_on(tapir_runner *r, int family, int type, int proto)
 {
-    if (family == TAPIR_DEFAULT)
-        family = TAPIR_AF_INET;
-    if (type == TAPIR_DEFAULT)
-        type = TAPIR_SOCK_STREAM;
-    if (proto == TAPIR_DEFAULT)
-        proto = 0;
-    int base = type & ~(TAPIR_SOCK_NONBLOCK | TAPIR_SOCK_CLOEXEC);
+    int base = py_defaults(&family, &type, &proto, TAPIR_AF_INET);
     if (family != TAPIR_AF_INET && family != TAPIR_AF_INET6 && family != TAPIR_AF_UNIX)
         return tapir_set_errno(EAFNOSUPPORT);
     if (base <= 0 || base > 10)          /* Linux: type >= SOCK_MAX */
@@ -369,13 +376,7 @@ int tapir_socket(int family, int type, int proto)
 int tapir_socketpair(int family, int type, int proto, int fds[2])
 {
     tapir_runner *r = tapir_runner_default();
-    if (family == TAPIR_DEFAULT)
-        family = TAPIR_AF_UNIX;
-    if (type == TAPIR_DEFAULT)
-        type = TAPIR_SOCK_STREAM;
-    if (proto == TAPIR_DEFAULT)
-        proto = 0;
-    int base = type & ~(TAPIR_SOCK_NONBLOCK | TAPIR_SOCK_CLOEXEC);
+    int base = py_defaults(&family, &type, &proto, TAPIR_AF_UNIX);
     if (!fds)
         return tapir_set_errno(EFAULT);
     if (check_runner(r))
