@@ -78,6 +78,8 @@ char *tapir_addr_str(const tapir_addr *a, char *buf, size_t n)
         snprintf(buf, n, "None");
     else if (a->family == TAPIR_AF_INET6)
         snprintf(buf, n, "('%s', %d, %u, %u)", a->host, a->port, a->flowinfo, a->scope_id);
+    else if (a->family == TAPIR_AF_UNIX && a->path_len < 0)
+        snprintf(buf, n, "None");
     else if (a->family == TAPIR_AF_UNIX && unix_len(a) > 0 && a->host[0] == '\0')
         bytes_str(a->host, unix_len(a) < sizeof a->host ? unix_len(a) : sizeof a->host, buf, n);
     else if (a->family == TAPIR_AF_UNIX)
@@ -129,7 +131,7 @@ int resolve_host(const char *name, int family, struct ipaddr *out, int max)
 /* CPython's getsockaddrarg for AF_UNIX: a str or bytes path. */
 static int unix_to_endpoint(const tapir_addr *a, struct endpoint *ep)
 {
-    if (!a)
+    if (!a || (a->family == TAPIR_AF_UNIX && a->path_len < 0))
         return tapir_set_error(TAPIR_ERR_TYPE, EINVAL, "a bytes-like object is required, not 'NoneType'");
     /* An AF_INET(6) address, or a family-0 one with a port: a tuple. */
     if ((a->family != 0 && a->family != TAPIR_AF_UNIX && a->family != -1) || (a->family == 0 && a->port != 0))
@@ -226,8 +228,11 @@ void endpoint_to_addr(int family, const struct endpoint *ep, tapir_addr *out)
 {
     memset(out, 0, sizeof *out);
     if (family == TAPIR_AF_UNIX) {
-        /* Unnamed (and an unnamed datagram sender, Python's None): "". */
+        /* Unnamed: "".  A datagram from an unnamed sender comes with no
+         * address at all: Python's None. */
         out->family = TAPIR_AF_UNIX;
+        if (ep->addr.family == TP_AF_UNSPEC)
+            out->path_len = -1;
         if (ep->addr.family == TP_AF_UNIX) {
             memcpy(out->host, ep->path, ep->path_len);
             out->path_len = ep->path_len;

@@ -270,8 +270,7 @@ extern "C" {
  * AF_UNIX: a path (Python's str or bytes).  AF_UNIX names live in a
  * namespace of the stack instance (the runner), NOT in the file system:
  * binding "/tmp/x" creates no file, and the name goes when its socket
- * closes (nothing to unlink).  An unnamed socket's name is "" (an unnamed
- * datagram sender, Python's None, too). */
+ * closes (nothing to unlink).  An unnamed socket's name is "". */
 #define TAPIR_HOST_MAX 256
 typedef struct tapir_addr {
     int family;
@@ -281,7 +280,8 @@ typedef struct tapir_addr {
     uint32_t scope_id;         /* AF_INET6 */
     /* AF_UNIX: the address is a path in host (a name in the stack's own
      * namespace, not a file: see below).  path_len: its length when it holds
-     * NUL bytes (a Linux abstract name "\0name"); 0 means strlen(host). */
+     * NUL bytes (a Linux abstract name "\0name"); 0 means strlen(host);
+     * -1 is Python's None (recvfrom from an unnamed datagram sender). */
     int path_len;
 } tapir_addr;
 

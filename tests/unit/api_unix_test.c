@@ -227,6 +227,14 @@ Test(api_unix, dgram_boundaries_and_sender_paths)
     cr_assert_str_eq(tapir_addr_str(&name, str, sizeof str), "b'\\x00tapir'");
     cr_assert_eq(tapir_sendto(s, "abs", 3, 0, &name), 3);
     cr_assert_eq(tapir_recvfrom(t, buf, sizeof buf, 0, &from), 3);
+    /* from an unnamed sender: Python's None, and None is no address */
+    int u = tapir_socket(TAPIR_AF_UNIX, TAPIR_SOCK_DGRAM, 0);
+    cr_assert_eq(tapir_sendto(u, "anon", 4, 0, TAPIR_UNIX("/dg/r")), 4);
+    cr_assert_eq(tapir_recvfrom(r, buf, sizeof buf, 0, &from), 4);
+    cr_assert_str_eq(tapir_addr_str(&from, str, sizeof str), "None");
+    cr_assert_eq(tapir_sendto(r, "x", 1, 0, &from), -1);
+    cr_assert_eq(tapir_last_error()->kind, TAPIR_ERR_TYPE);
+    tapir_close(u);
     /* a connected pair keeps boundaries too */
     int sv[2];
     API_OK(tapir_socketpair(TAPIR_AF_UNIX, TAPIR_SOCK_DGRAM, 0, sv));
