@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "api/error.h"
 #include "api/runner.h"
@@ -376,6 +377,22 @@ ssize_t tapir_send(int fd, const void *buf, size_t n, int flags);
 /* Everything or an error (0 / -1); the timeout covers the whole call. */
 int tapir_sendall(int fd, const void *buf, size_t n, int flags);
 ssize_t tapir_sendto(int fd, const void *buf, size_t n, int flags, const tapir_addr *address);
+/* sendmsg(buffers, [], flags, address): the buffers gathered into one
+ * message (one datagram); address NULL for a connected socket.  No ancillary
+ * data (tapir has none to carry).  Returns the bytes sent, as send(). */
+ssize_t tapir_sendmsg(int fd, const struct iovec *iov, int iovcnt, int flags, const tapir_addr *address);
+/* recvmsg(bufsize, 0, flags) -> (data, [], msg_flags, address): *msg_flags
+ * gets TAPIR_MSG_TRUNC when a datagram was longer than bufsize (the rest is
+ * lost); msg_flags and address may be NULL. */
+ssize_t tapir_recvmsg(int fd, void *buf, size_t bufsize, int flags, int *msg_flags, tapir_addr *address);
+/* recvmsg_into(buffers, 0, flags) -> (nbytes, [], msg_flags, address). */
+ssize_t tapir_recvmsg_into(int fd, const struct iovec *iov, int iovcnt, int flags, int *msg_flags,
+                           tapir_addr *address);
+/* sendfile(file, offset, count): a kernel file descriptor's bytes from
+ * offset until EOF (count 0) or count bytes; SOCK_STREAM in blocking or
+ * timeout mode only (ValueError otherwise, as Python).  Returns the bytes
+ * sent; the file's position is left after them, also on an error. */
+ssize_t tapir_sendfile(int fd, int file_fd, off_t offset, size_t count);
 int tapir_setblocking(int fd, bool flag);
 int tapir_getblocking(int fd);                       /* 1, 0, or -1 */
 int tapir_settimeout(int fd, double timeout);
