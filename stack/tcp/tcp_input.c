@@ -535,8 +535,20 @@ static void ack_congestion(struct tcpcb *tp, const struct seg *s, uint32_t acked
         /* After an ECN reduction (CWR state) the window does not grow until
          * the data sent before it is acknowledged (RFC 3168 6.1.2). */
         bool reducing = tp->ca_state == TCP_CA_CWR && !tcp_ecn_cwr_over(tp);
+        /* Growth counts what this ACK delivered (RFC 6937 DeliveredData,
+         * Linux's acked_sacked): data SACKed by earlier duplicate ACKs grew
+         * nothing then, and is not counted when the cumulative ACK passes
+         * it now, so reordering does not inflate cwnd. */
+        uint32_t grow = (uint32_t)delivered;
+        if (!tp->sack_ok) {
+            /* Without SACK each duplicate ACK stood for a delivered segment
+             * (Linux's Reno "sacked_out"): the cumulative ACK that follows
+             * delivers the rest, at least one segment. */
+            uint32_t dup = tp->dupacks * tp->mss;
+            grow = acked > dup ? acked - dup : (acked < tp->mss ? acked : tp->mss);
+        }
         if (!reducing && cwnd_limited(tp))
-            tp->cc->ack_received(tp, acked);
+            tp->cc->ack_received(tp, grow);
         tp->dupacks = 0;
         if (!reducing)
             tp->ca_state = tp->sacked_bytes ? TCP_CA_Disorder : TCP_CA_Open;

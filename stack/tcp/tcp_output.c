@@ -314,6 +314,60 @@ static void retransmit(struct tcpcb *tp, uint32_t seq, uint32_t len)
     tp->prr_out += dlen ? dlen : 1;
 }
 
+/* Where PSH goes (RFC 9293 3.9.1 and RFC 1122 4.2.2.2 leave it to the
+ * implementation; the receiver may deliver data without it).  tapir copies
+ * what Linux's packets show, as the packetdrill corpus records them:
+ *
+ *   1. The segment that carries the end of a write has PSH (Linux's
+ *      tcp_push -> tcp_mark_push), unless the write said MSG_MORE.  When a
+ *      later write is queued before that segment left, the two coalesce and
+ *      only the new end is marked (tcp_sendmsg clears the PSH of the skb it
+ *      appends to): push_mark holds the end of the latest write.
+ *   2. New data goes out in "chunks", as Linux's tcp_write_xmit hands the
+ *      device one TSO/GSO packet at a time: at most half of cwnd (Linux's
+ *      tcp_cwnd_test, "at least 2 GSO packets in flight"), at most what cwnd
+ *      still allows, ended early by the receive window, and with a sub-MSS
+ *      tail sent on its own.  A chunk of two or more segments sent while the
+ *      window still grows fast (slow start, cwnd < ssthresh, or PRR's
+ *      slow-start reduction bound in recovery) shows PSH on its last segment;
+ *      single segments (limited transmit, ACK clocking in congestion
+ *      avoidance) and congestion-avoidance bursts do not; nor does data
+ *      not yet pushed (MSG_MORE holds its skb unmarked), nor urgent data
+ *      (Linux sends it without TSO, one segment per packet).
+ *   3. A retransmission carries PSH only if it carries a write's end (rule
+ *      1); the chunk marks of rule 2 are a property of the first sending.
+ *
+ * Not copied: Linux's "forced push" (a PSH every half of the largest window
+ * offered, on TSO-sized boundaries inside one huge write without MSG_MORE
+ * ends), which needs per-skb marks tapir's byte ring does not keep. */
+struct psh_chunk {
+    uint32_t left;   /* segments the current chunk may still take */
+    uint32_t segs;   /* segments sent in it so far */
+};
+
+static bool psh_chunk_end(struct tcpcb *tp, struct psh_chunk *c, uint32_t len, uint32_t avail, uint32_t usable,
+                          uint32_t cwnd_room)
+{
+    uint32_t mss = tp->mss ? tp->mss : 1;
+    if (c->left == 0) {
+        uint32_t half = tp->cwnd / mss / 2;
+        uint32_t room = cwnd_room / mss;
+        c->left = half > 1 ? half : 1;
+        if (room && room < c->left)
+            c->left = room;
+        c->segs = 0;
+    }
+    c->segs++;
+    c->left--;
+    /* Can a full segment follow in this chunk? */
+    bool last = c->left == 0 || avail - len < mss || usable - len < mss || cwnd_room - len < mss;
+    if (!last)
+        return false;
+    c->left = 0;
+    bool growing = tp->cwnd < tp->ssthresh || tp->ca_state == TCP_CA_Recovery;
+    return c->segs >= 2 && growing && len == mss;
+}
+
 static void note_limited(struct tcpcb *tp, int kind)
 {
     uint64_t now = tp->st->now;
@@ -346,6 +400,7 @@ void tcp_output(struct tcpcb *tp)
     bool sent = false;
     bool blocked_by_rwnd = false;
     bool cwnd_stop = false;
+    struct psh_chunk chunk = {0, 0};
     for (int guard = 0; guard < 4096; guard++) {
         uint32_t pipe = tcp_pipe(tp);
         uint32_t cwnd_room = tp->cwnd > pipe ? tp->cwnd - pipe : 0;
@@ -397,18 +452,12 @@ void tcp_output(struct tcpcb *tp)
             }
         }
         uint8_t flags = TCP_ACK;
-        /* PSH: on the segment that carries the end of a write (push_mark);
-         * and, as Linux's packets show, on the last segment of a slow-start
-         * or congestion-avoidance burst cut short by the windows. */
         uint32_t seq = tp->snd_nxt;
         if (len && seq_lt(seq, tp->push_mark) && seq_geq(seq + len, tp->push_mark))
             flags |= TCP_PSH;
-        if (len && tp->ca_state == TCP_CA_Open && off + len < tp->sndbuf.len && len == tp->mss) {
-            uint32_t pipe2 = tcp_pipe(tp) + len;
-            uint32_t wnd_left = seq_gt(wnd_end, seq + len) ? wnd_end - (seq + len) : 0;
-            if (pipe2 + tp->mss > tp->cwnd || wnd_left < tp->mss)
-                flags |= TCP_PSH;
-        }
+        if (len && psh_chunk_end(tp, &chunk, len, avail, usable, cwnd_room) && seq_geq(seq, tp->snd_max) &&
+            seq_lt(seq, tp->push_mark) && !tp->snd_urg)
+            flags |= TCP_PSH;
         if (fin)
             flags |= TCP_FIN;
         int n = tcp_xmit(tp, tp->snd_nxt, len, flags);
