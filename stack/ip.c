@@ -32,6 +32,11 @@ uint32_t ip_path_mtu(struct stack *st, const struct ipaddr *dst)
 
 bool ip_select_source(struct stack *st, const struct ipaddr *dst, struct ipaddr *src)
 {
+    return ip_select_source_on(st, dst, -1, src);
+}
+
+bool ip_select_source_on(struct stack *st, const struct ipaddr *dst, int ifindex, struct ipaddr *src)
+{
     switch (dst->family) {
     case TP_AF_INET: {
         uint32_t a;
@@ -40,7 +45,7 @@ bool ip_select_source(struct stack *st, const struct ipaddr *dst, struct ipaddr 
         *src = ip4(a);
         return true;
     }
-    case TP_AF_INET6: return ip6_select_source(st, dst, src);
+    case TP_AF_INET6: return ip6_select_source_on(st, dst, ifindex, src);
     default: return false;
     }
 }

@@ -62,6 +62,21 @@ int ip_output(struct stack *st, struct pkt *p, const struct ip_tx *tx);
 uint32_t ip_path_mtu(struct stack *st, const struct ipaddr *dst);
 /* The source address the stack would use towards dst; false if no route. */
 bool ip_select_source(struct stack *st, const struct ipaddr *dst, struct ipaddr *src);
+/* The same, out of interface ifindex (-1: any): an IPv6 link-local peer's
+ * scope id, or a socket bound to an interface.  IPv4 ignores ifindex. */
+bool ip_select_source_on(struct stack *st, const struct ipaddr *dst, int ifindex, struct ipaddr *src);
+
+/* Is a an IPv6 address whose meaning depends on the link (link-local
+ * unicast, or multicast of interface/link scope): the ones a scope id names
+ * an interface for (RFC 4007 6). */
+static inline bool ipaddr_is_link_scoped(const struct ipaddr *a)
+{
+    if (a->family != TP_AF_INET6)
+        return false;
+    if (a->v6[0] == 0xfe && (a->v6[1] & 0xc0) == 0x80)
+        return true;
+    return a->v6[0] == 0xff && (a->v6[1] & 0x0f) <= 2;
+}
 
 /* An ICMP / ICMPv6 error about a datagram we sent, decoded for the transport. */
 struct icmp_error {

@@ -534,6 +534,11 @@ static uint32_t mapped_v4(const uint8_t a[16])
 
 bool ip6_select_source(struct stack *st, const struct ipaddr *dst, struct ipaddr *src)
 {
+    return ip6_select_source_on(st, dst, -1, src);
+}
+
+bool ip6_select_source_on(struct stack *st, const struct ipaddr *dst, int ifindex, struct ipaddr *src)
+{
     if (!ip6_state(st) || dst->family != TP_AF_INET6)
         return false;
     if (ip6_is_v4mapped(dst->v6)) {
@@ -546,7 +551,7 @@ bool ip6_select_source(struct stack *st, const struct ipaddr *dst, struct ipaddr
         return true;
     }
     struct path6 p;
-    if (find_path(st, dst->v6, -1, &p) != 0)
+    if (find_path(st, dst->v6, ifindex, &p) != 0)
         return false;
     uint8_t a[16];
     if (p.local && !ip6_is_loopback(dst->v6)) {

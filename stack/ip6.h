@@ -22,6 +22,7 @@ int ip6_output(struct stack *st, struct pkt *p, const struct ip_tx *tx);
 /* IPv6 halves of ip_path_mtu() and ip_select_source(). */
 uint32_t ip6_path_mtu(struct stack *st, const struct ipaddr *dst);
 bool ip6_select_source(struct stack *st, const struct ipaddr *dst, struct ipaddr *src);
+bool ip6_select_source_on(struct stack *st, const struct ipaddr *dst, int ifindex, struct ipaddr *src);
 /* icmp_send_unreachable() for an IPv6 datagram.  code is the ICMPv4 code the
  * transport asked for (ICMP_PORT_UNREACH 3 -> ICMPv6 type 1 code 4;
  * ICMP_PROTO_UNREACH 2 -> Parameter Problem code 1); the IPv6 module maps it. */

@@ -165,6 +165,20 @@ static bool view6(int family, const struct ipaddr *a, struct ipaddr *out)
     return true;
 }
 
+/* The interface a link-scoped address's scope id names (RFC 4007 11.7:
+ * fe80::1%2), against the one the socket is tied to.  -EINVAL when they
+ * differ (Linux); else 0 with *oif: the interface to use, -1 any. */
+static int scope_oif(const struct sock *s, const struct endpoint *ep, int *oif)
+{
+    *oif = s->bound_ifindex;
+    if (!ipaddr_is_link_scoped(&ep->addr) || ep->scope_id == 0)
+        return 0;
+    if (s->bound_ifindex >= 0 && (uint32_t)s->bound_ifindex != ep->scope_id)
+        return -EINVAL;
+    *oif = (int)ep->scope_id;
+    return 0;
+}
+
 /* ---- binding ---- */
 
 static bool addr_overlap(const struct ipaddr *a, const struct ipaddr *b)
@@ -257,6 +271,11 @@ static int udp_bind(struct sock *s, const struct endpoint *local)
         return -EINVAL; /* Linux: a V6ONLY socket cannot bind a mapped address */
     if (!addr_bindable(s->st, &wire))
         return -EADDRNOTAVAIL;
+    /* A link-local address with its scope id ties the socket to that
+     * interface (Linux inet6_bind). */
+    int oif;
+    if (scope_oif(s, local, &oif))
+        return -EINVAL;
     uint16_t port = local->port;
     if (port == 0)
         port = pick_ephemeral(s->st, u, &local->addr);
@@ -267,6 +286,7 @@ static int udp_bind(struct sock *s, const struct endpoint *local)
     u->local.addr = local->addr;
     u->local.port = port;
     u->local.scope_id = local->scope_id;
+    s->bound_ifindex = oif;
     u->addr_locked = !ipaddr_is_any(&local->addr);
     u->port_locked = local->port != 0;
     hash_add(s->st, u);
@@ -297,6 +317,7 @@ static int udp_connect(struct sock *s, const struct endpoint *peer)
         if (!u->addr_locked) {
             memset(&u->local.addr, 0, sizeof u->local.addr);
             u->local.addr.family = (uint8_t)s->family;
+            s->bound_ifindex = -1;   /* the interface connect tied it to goes too */
         }
         if (!u->port_locked && u->local.port) {
             hash_del(st, u);
@@ -310,15 +331,21 @@ static int udp_connect(struct sock *s, const struct endpoint *peer)
         return -ENETUNREACH;
     if (is_broadcast(st, &wdst) && !s->broadcast)
         return -EACCES;
+    /* A link-local peer's scope id ties the socket to its interface (Linux
+     * ip6_datagram_connect). */
+    int oif;
+    if (scope_oif(s, peer, &oif))
+        return -EINVAL;
     struct ipaddr src = u->local.addr;
     if (!u->addr_locked || ipaddr_is_any(&src)) {
         struct ipaddr wsrc;
-        if (!ip_select_source(st, &wdst, &wsrc) || !as_sock_addr(u, &wsrc, &src))
+        if (!ip_select_source_on(st, &wdst, oif, &wsrc) || !as_sock_addr(u, &wsrc, &src))
             return -ENETUNREACH;
     }
     int err = autobind(u);
     if (err)
         return err;
+    s->bound_ifindex = oif;
     u->local.addr = src;
     u->peer = *peer;
     u->peer.addr = dst;
@@ -362,6 +389,9 @@ static ssize_t udp_send(struct sock *s, const void *buf, size_t len, int flags,
         return -EMSGSIZE;
     if (is_broadcast(st, &wdst) && !s->broadcast)
         return -EACCES;
+    int oif;   /* a link-local destination's scope id picks the interface */
+    if (scope_oif(s, &dst, &oif))
+        return -EINVAL;
     int err = autobind(u);
     if (err)
         return err;
@@ -371,7 +401,7 @@ static ssize_t udp_send(struct sock *s, const void *buf, size_t len, int flags,
          * it must be of the destination's family. */
         if (!to_wire(u, &u->local.addr, &src) || src.family != wdst.family)
             return -ENETUNREACH;
-    } else if (!ip_select_source(st, &wdst, &src)) {
+    } else if (!ip_select_source_on(st, &wdst, oif, &src)) {
         return -ENETUNREACH;
     }
     struct pkt *p = pkt_alloc(UDP_HDR_LEN + len);
@@ -389,7 +419,7 @@ static ssize_t udp_send(struct sock *s, const void *buf, size_t len, int flags,
         .ttl = s->ttl,
         .tos = s->tos,
         .df = sock_ip_df(s, false),   /* only IP_MTU_DISCOVER asks for DF */
-        .ifindex = s->bound_ifindex,
+        .ifindex = oif,
     };
     err = ip_output(st, p, &tx);
     if (err)

@@ -140,6 +140,9 @@ static struct tcpcb *new_child(struct tcpcb *lp, const struct ip_rx *rx, const s
     tp->lport = s->h.dport;
     tp->faddr = rx->src;
     tp->fport = s->h.sport;
+    /* A link-local peer stays on the interface it came from (Linux). */
+    if (ipaddr_is_link_scoped(&rx->src))
+        tp->sk.bound_ifindex = rx->ifindex;
     tp->passive = true;
     tp->parent = lp;
     tp->cc->init(tp);
@@ -311,7 +314,7 @@ static void listen_input(struct tcpcb *lp, const struct ip_rx *rx, struct seg *s
         tx.dst = rx->src;
         tx.proto = IPPROTO_NUM_TCP;
         tx.df = true;
-        tx.ifindex = -1;
+        tx.ifindex = ipaddr_is_link_scoped(&rx->src) ? rx->ifindex : -1;
         st->ctr.tcp_tx_segments++;
         st->ctr.tcp_syncookies_sent++;
         ip_output(st, p, &tx);

@@ -83,7 +83,7 @@ static uint16_t window_field(struct tcpcb *tp, bool syn)
 }
 
 static int send_pkt(struct stack *st, const struct ipaddr *src, const struct ipaddr *dst, struct pkt *p,
-                    uint8_t ttl, uint8_t tos, bool df)
+                    uint8_t ttl, uint8_t tos, bool df, int ifindex)
 {
     struct ip_tx tx;
     memset(&tx, 0, sizeof tx);
@@ -93,7 +93,7 @@ static int send_pkt(struct stack *st, const struct ipaddr *src, const struct ipa
     tx.ttl = ttl;
     tx.tos = tos;
     tx.df = df;             /* path MTU discovery (RFC 1191 / 8201) unless IP_MTU_DISCOVER says no */
-    tx.ifindex = -1;
+    tx.ifindex = ifindex;   /* -1, or the interface a link-local peer is on */
     st->ctr.tcp_tx_segments++;
     return ip_output(st, p, &tx);
 }
@@ -218,7 +218,8 @@ int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags)
     if (flags & TCP_RST)
         st->ctr.tcp_rst_tx++;
     tcp_trace(tp, TCP_EV_SEND, seq, len, flags);
-    int rc = send_pkt(st, &tp->laddr, &tp->faddr, p, tp->sk.ttl, tos, sock_ip_df(&tp->sk, true));
+    int rc = send_pkt(st, &tp->laddr, &tp->faddr, p, tp->sk.ttl, tos, sock_ip_df(&tp->sk, true),
+                      tp->sk.bound_ifindex);
     if (rc == -ENOBUFS && len && end == tp->snd_nxt && seq_gt(end, seq) && !syn && !(flags & TCP_RST)) {
         /* New data the interface refused (its queue full or dropping) never
          * left: as in Linux, it is not counted as sent, so SND.NXT steps
@@ -272,7 +273,7 @@ void tcp_respond(struct stack *st, const struct ipaddr *src, const struct ipaddr
     tcp_set_checksum(src, dst, b, TCP_HDR_LEN);
     if (flags & TCP_RST)
         st->ctr.tcp_rst_tx++;
-    send_pkt(st, src, dst, p, 0, 0, true);
+    send_pkt(st, src, dst, p, 0, 0, true, -1);
 }
 
 void tcp_ack_delayed(struct tcpcb *tp)

@@ -67,6 +67,13 @@ static int tcp_bind(struct sock *s, const struct endpoint *local)
     if (!ipaddr_is_any(&addr) && (addr.family == TP_AF_INET ? !stack_is_local4(s->st, addr.v4)
                                                             : !stack_is_local6(s->st, addr.v6)))
         return -EADDRNOTAVAIL;
+    /* fe80::x%N: the scope id ties the socket to interface N (Linux). */
+    int oif = s->bound_ifindex;
+    if (ipaddr_is_link_scoped(&addr) && local->scope_id) {
+        if (oif >= 0 && (uint32_t)oif != local->scope_id)
+            return -EINVAL;
+        oif = (int)local->scope_id;
+    }
     uint16_t port = local->port;
     if (port == 0) {
         port = tcp_pick_port(tp, &addr, NULL, 0);
@@ -79,6 +86,7 @@ static int tcp_bind(struct sock *s, const struct endpoint *local)
     }
     tp->laddr = addr;
     tp->lport = port;
+    s->bound_ifindex = oif;
     tcp_port_insert(tp);
     return 0;
 }
@@ -133,6 +141,8 @@ static int tcp_accept(struct sock *s, struct sock **child, struct endpoint *peer
         memset(peer, 0, sizeof *peer);
         peer->addr = c->faddr;
         peer->port = c->fport;
+        if (ipaddr_is_link_scoped(&c->faddr) && c->sk.bound_ifindex >= 0)
+            peer->scope_id = (uint32_t)c->sk.bound_ifindex;
     }
     *child = &c->sk;
     return 0;
@@ -178,10 +188,20 @@ static int tcp_connect(struct sock *s, const struct endpoint *peer)
     } else if (dst.family == TP_AF_INET6 && src.family == TP_AF_INET) {
         return -ENETUNREACH;     /* bound to a mapped (IPv4) address, peer IPv6 */
     }
+    /* A link-local peer's scope id names the interface (RFC 4007 11.7); the
+     * connection stays on it (Linux tcp_v6_connect binds the socket to it).
+     * Without one, the first IPv6 interface (find_path). */
+    int oif = s->bound_ifindex;
+    if (ipaddr_is_link_scoped(&dst) && peer->scope_id) {
+        if (oif >= 0 && (uint32_t)oif != peer->scope_id)
+            return -EINVAL;
+        oif = (int)peer->scope_id;
+    }
     if (ipaddr_is_any(&src)) {
-        if (!ip_select_source(st, &dst, &src))
+        if (!ip_select_source_on(st, &dst, oif, &src))
             return -ENETUNREACH;
     }
+    s->bound_ifindex = oif;
     uint16_t lport = tp->lport;
     if (!lport) {
         lport = tcp_pick_port(tp, &src, &dst, peer->port);
@@ -740,12 +760,14 @@ static int tcp_getname(struct sock *s, struct endpoint *out, bool peer)
             return -ENOTCONN;
         out->addr = tp->faddr;
         out->port = tp->fport;
-        return 0;
+    } else {
+        out->addr = tp->laddr;
+        if (out->addr.family == TP_AF_UNSPEC)
+            out->addr.family = (uint8_t)s->family;
+        out->port = tp->lport;
     }
-    out->addr = tp->laddr;
-    if (out->addr.family == TP_AF_UNSPEC)
-        out->addr.family = (uint8_t)s->family;
-    out->port = tp->lport;
+    /* A link-local address reads with its interface: ('fe80::1', 80, 0, 2). */
+    out->scope_id = ipaddr_is_link_scoped(&out->addr) && s->bound_ifindex >= 0 ? (uint32_t)s->bound_ifindex : 0;
     return 0;
 }
 
