@@ -820,9 +820,11 @@ static int do_connect(struct fdref *r, const tapir_addr *a, const char *caller)
         return -1;
     if (r->family == TAPIR_AF_UNIX) {
         /* Done at once, or -EAGAIN while the listener's backlog is full:
-         * then a blocking connect waits, as on Linux. */
+         * then a blocking connect waits, as on Linux.  In timeout mode
+         * CPython's socket is non-blocking underneath and raises the EAGAIN
+         * (BlockingIOError) at once. */
         struct mode m = {0};
-        ssize_t rc = call(r, &m, true, false, connect_attempt, &ep);
+        ssize_t rc = call(r, &m, true, r->timeout >= 0, connect_attempt, &ep);
         return rc == TIMED_OUT ? TIMED_OUT : (int)-rc;
     }
     struct tfile *f = r->f;

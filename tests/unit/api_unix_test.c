@@ -357,6 +357,10 @@ Test(api_unix, blocking_connect_waits_for_backlog_room)
     API_OK(tapir_setblocking(c2, false));
     cr_assert_eq(tapir_connect(c2, TAPIR_UNIX("/bl")), -1);
     cr_assert_eq(tapir_errno(), EAGAIN, "non-blocking, backlog full: EAGAIN (Linux)");
+    API_OK(tapir_settimeout(c2, 5.0));
+    cr_assert_eq(tapir_connect(c2, TAPIR_UNIX("/bl")), -1);
+    cr_assert_str_eq(tapir_strerror(), "[Errno 11] Resource temporarily unavailable",
+                     "timeout mode: CPython's non-blocking connect raises at once");
     API_OK(tapir_setblocking(c2, true));
     struct later x = {l, 0.2};
     pthread_t t;
