@@ -483,7 +483,9 @@ void tcp_output(struct tcpcb *tp)
     }
     if (!sent && tp->ack_now)
         tcp_send_ack(tp);
-    if (sent && !timer_armed(&tp->t_tlp))
+    /* RFC 8985 7.2 / Linux's tcp_write_xmit: the probe timeout counts
+     * from the latest transmission, so each burst (a FIN too) re-arms it. */
+    if (sent)
         tcp_schedule_tlp(tp);
 
     /* Nothing in flight, data waiting, and a window too small: the persist
