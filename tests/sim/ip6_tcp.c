@@ -78,6 +78,16 @@ static struct sock *connect_accept(struct simnet *n, struct sock *c, const struc
     return a;
 }
 
+/* Closes the sockets of a test (NULL: none) and takes the wire down. */
+static void finish(struct simnet *n, struct sock *c, struct sock *a, struct sock *l)
+{
+    struct sock *all[3] = {c, a, l};
+    for (int i = 0; i < 3; i++)
+        if (all[i])
+            sock_close(all[i]);
+    simnet_fini(n);
+}
+
 /* Moves len bytes from s to r (pattern checked), the wire running. */
 static void transfer(struct simnet *n, struct sock *s, struct sock *r, size_t len)
 {
@@ -104,15 +114,24 @@ static void transfer(struct simnet *n, struct sock *s, struct sock *r, size_t le
     cr_assert_eq(got, len, "all %zu bytes arrived (got %zu)", len, got);
 }
 
+/* A fresh IPv6 wire and one connection over it, A (c) to a listener (l) on
+ * [fd00:198:18::2]:80; a is B's accepted end, peer what accept() named. */
+static void open6(struct simnet *n, uint64_t seed, struct sock **c, struct sock **a, struct sock **l,
+                  struct endpoint *peer)
+{
+    init6(n, seed);
+    struct endpoint at = ep6(G6[1], 80);
+    *l = listener(n, 1, TP_AF_INET6, &at);
+    cr_assert_eq(sock_create(n->st[0], TP_AF_INET6, SOCK_STREAM, 0, c), 0);
+    *a = connect_accept(n, *c, &at, *l, peer);
+}
+
 Test(ip6_tcp_sim, transfer_with_mss_from_ipv6_mtu)
 {
     struct simnet n;
-    init6(&n, 1);
-    struct endpoint at = ep6(G6[1], 80);
-    struct sock *l = listener(&n, 1, TP_AF_INET6, &at), *c;
-    cr_assert_eq(sock_create(n.st[0], TP_AF_INET6, SOCK_STREAM, 0, &c), 0);
+    struct sock *c, *a, *l;
     struct endpoint peer;
-    struct sock *a = connect_accept(&n, c, &at, l, &peer);
+    open6(&n, 1, &c, &a, &l, &peer);
     cr_assert_eq(peer.addr.family, TP_AF_INET6);
     cr_assert(memcmp(peer.addr.v6, G6[0], 16) == 0, "the peer is fd00:198:18::1");
     struct tapir_tcp_info ti;
@@ -126,10 +145,7 @@ Test(ip6_tcp_sim, transfer_with_mss_from_ipv6_mtu)
     cr_assert_eq(sock_getname(c, &me, false), 0);
     cr_assert(me.addr.family == TP_AF_INET6 && memcmp(me.addr.v6, G6[0], 16) == 0);
     cr_assert_gt(n.st[0]->ctr.ip6_tx, 1000);
-    sock_close(c);
-    sock_close(a);
-    sock_close(l);
-    simnet_fini(&n);
+    finish(&n, c, a, l);
 }
 
 /* An ICMPv6 Packet Too Big from a router between the two (fd00:198:18::99)
@@ -166,12 +182,9 @@ static void inject_ptb(struct simnet *n, struct tcpcb *tp)
 Test(ip6_tcp_sim, packet_too_big_shrinks_mss_of_live_connection)
 {
     struct simnet n;
-    init6(&n, 2);
-    struct endpoint at = ep6(G6[1], 80);
-    struct sock *l = listener(&n, 1, TP_AF_INET6, &at), *c;
-    cr_assert_eq(sock_create(n.st[0], TP_AF_INET6, SOCK_STREAM, 0, &c), 0);
+    struct sock *c, *a, *l;
     struct endpoint peer;
-    struct sock *a = connect_accept(&n, c, &at, l, &peer);
+    open6(&n, 2, &c, &a, &l, &peer);
     transfer(&n, c, a, 200000);
     /* Data in flight when the PTB comes. */
     static uint8_t blob[60000];
@@ -203,10 +216,7 @@ Test(ip6_tcp_sim, packet_too_big_shrinks_mss_of_live_connection)
     tp->snd_una = una;
     cr_assert_eq(tapir_tcp_get_info(c, &ti), 0);
     cr_assert_eq(ti.tcpi_snd_mss, 1208);
-    sock_close(c);
-    sock_close(a);
-    sock_close(l);
-    simnet_fini(&n);
+    finish(&n, c, a, l);
 }
 
 Test(ip6_tcp_sim, connect_to_ipv4_mapped_speaks_ipv4)
@@ -249,10 +259,7 @@ Test(ip6_tcp_sim, connect_to_ipv4_mapped_speaks_ipv4)
     a = connect_accept(&n, c, &dst, l, &peer);
     cr_assert_eq(peer.port, 40000);
     transfer(&n, c, a, 10000);
-    sock_close(c);
-    sock_close(a);
-    sock_close(l);
-    simnet_fini(&n);
+    finish(&n, c, a, l);
 }
 
 Test(ip6_tcp_sim, mapped_connect_errors)
@@ -319,9 +326,7 @@ Test(ip6_tcp_sim, listener_on_mapped_address_takes_ipv4_only)
     simnet_run_until(&n, n.now + 1000000);
     char b;
     cr_assert_eq(sock_recv(c, &b, 1, 0, NULL, NULL), -ECONNREFUSED);
-    sock_close(c);
-    sock_close(l);
-    simnet_fini(&n);
+    finish(&n, c, NULL, l);
 }
 
 Test(ip6_tcp_sim, dual_stack_port_space)
@@ -365,7 +370,5 @@ Test(ip6_tcp_sim, dual_stack_port_space)
     sock_close(x6);
     sock_close(c4);
     sock_close(c6);
-    sock_close(s4);
-    sock_close(s6);
-    simnet_fini(&n);
+    finish(&n, s4, s6, NULL);
 }

@@ -145,6 +145,38 @@ static inline struct cap_frame *f6_pop_icmp(struct f6 *f, uint8_t type, size_t *
     return NULL;
 }
 
+/* The peer's neighbour solicitation for our global address, with its
+ * link-layer address: into m (64 bytes); sn gets the solicited-node group
+ * it goes to.  Returns the message length. */
+static inline size_t f6_ns_for_me(uint8_t m[64], uint8_t sn[16])
+{
+    ip6_solicited_node(MY_G, sn);
+    return nd_emit_ns(m, 64, MY_G, peer_mac6, NULL, 0);
+}
+
+/* A router advertisement from the peer (with its link-layer address): Cur
+ * Hop Limit, router lifetime, one /64 PREFIX option (on-link, autonomous)
+ * with these lifetimes, and an MTU option unless mtu is 0.  Returns the
+ * message length. */
+static inline size_t f6_ra_msg(uint8_t *m, size_t cap, uint8_t cur_hop, uint16_t router_life,
+                               uint32_t valid, uint32_t pref, uint32_t mtu)
+{
+    struct nd_ra ra;
+    memset(&ra, 0, sizeof ra);
+    ra.cur_hop_limit = cur_hop;
+    ra.router_lifetime = router_life;
+    ra.opts.src_lladdr = peer_mac6;
+    if (mtu) {
+        ra.opts.has_mtu = true;
+        ra.opts.mtu = mtu;
+    }
+    ra.opts.n_prefix = 1;
+    ra.opts.prefix[0] = (struct nd_prefix){.prefix_len = 64, .onlink = true, .autonomous = true,
+                                           .valid_lifetime = valid, .preferred_lifetime = pref};
+    memcpy(ra.opts.prefix[0].prefix, PREFIX, 16);
+    return nd_emit_ra(m, cap, &ra);
+}
+
 /* The peer answers our neighbour solicitation for it (solicited NA). */
 static inline void f6_peer_na(struct f6 *f, const uint8_t peer[16], const uint8_t to[16], bool solicited)
 {

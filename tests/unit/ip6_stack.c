@@ -15,8 +15,7 @@ static uint8_t fbuf[70000];
 static void know_peer(struct f6 *f)
 {
     uint8_t m[64], sn[16];
-    ip6_solicited_node(MY_G, sn);
-    size_t n = nd_emit_ns(m, sizeof m, MY_G, peer_mac6, NULL, 0);
+    size_t n = f6_ns_for_me(m, sn);
     f6_icmp(f, PEER_G, sn, 255, m, n);
     f6_peer_na(f, PEER_G, MY_G, true);
     capture_clear(&f->cap);
@@ -666,18 +665,9 @@ Test(ip6_stack, robustness_random_and_mutated_frames, .timeout = 120)
     uint8_t m[1500], sn[16];
     size_t n = echo_msg(m, sizeof m, 1, 64);
     slen[0] = f6_frame(seeds[0], PEER_G, MY_G, 64, 0, NULL, 0, IP6_NH_ICMPV6, m, n);
-    ip6_solicited_node(MY_G, sn);
-    n = nd_emit_ns(m, sizeof m, MY_G, peer_mac6, NULL, 0);
+    n = f6_ns_for_me(m, sn);
     slen[1] = f6_frame(seeds[1], PEER_G, sn, 255, 0, NULL, 0, IP6_NH_ICMPV6, m, n);
-    struct nd_ra ra;
-    memset(&ra, 0, sizeof ra);
-    ra.router_lifetime = 600;
-    ra.opts.src_lladdr = peer_mac6;
-    ra.opts.n_prefix = 1;
-    ra.opts.prefix[0] = (struct nd_prefix){.prefix_len = 64, .onlink = true, .autonomous = true,
-                                           .valid_lifetime = 600, .preferred_lifetime = 300};
-    memcpy(ra.opts.prefix[0].prefix, PREFIX, 16);
-    n = nd_emit_ra(m, sizeof m, &ra);
+    n = f6_ra_msg(m, sizeof m, 0, 600, 600, 300, 0);
     slen[2] = f6_frame(seeds[2], PEER_LL, ip6_all_nodes, 255, 0, NULL, 0, IP6_NH_ICMPV6, m, n);
     uint8_t ext[24] = {IP6_NH_ROUTING, 0, 1, 4, 0, 0, 0, 0, IP6_NH_FRAGMENT, 0, 0, 0, 0, 0, 0, 0,
                        IP6_NH_UDP, 0, 0, 1, 0, 0, 0, 9};

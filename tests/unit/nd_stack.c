@@ -142,8 +142,7 @@ Test(nd_stack, dad_conflict_by_ns_and_own_probe_ignored)
     cr_assert_eq(f6_state(&f, MY_G), IP6_ADDR_TENTATIVE);
     /* A unicast-sourced NS for the tentative address: ignored (RFC 4862 5.4.3). */
     uint8_t m[64], sn[16];
-    ip6_solicited_node(MY_G, sn);
-    size_t n = nd_emit_ns(m, sizeof m, MY_G, peer_mac6, NULL, 0);
+    size_t n = f6_ns_for_me(m, sn);
     f6_icmp(&f, PEER_LL, sn, 255, m, n);
     cr_assert_eq(f6_state(&f, MY_G), IP6_ADDR_TENTATIVE);
     /* Another node's DAD probe (other nonce): conflict. */
@@ -278,8 +277,7 @@ Test(nd_stack, ns_answered_and_creates_stale_entry)
     struct f6 f;
     f6_setup(&f, true);
     uint8_t m[64], sn[16];
-    ip6_solicited_node(MY_G, sn);
-    size_t n = nd_emit_ns(m, sizeof m, MY_G, peer_mac6, NULL, 0);
+    size_t n = f6_ns_for_me(m, sn);
     f6_icmp(&f, PEER_G, sn, 255, m, n);
     cr_assert_eq(stack_ip6_neighbour(f.st, f.ifx, PEER_G, NULL), ND_DELAY,
                  "created STALE, then our NA went through it");
@@ -302,8 +300,7 @@ Test(nd_stack, nd_validation_drops)
     struct f6 f;
     f6_setup(&f, true);
     uint8_t m[64], sn[16];
-    ip6_solicited_node(MY_G, sn);
-    size_t n = nd_emit_ns(m, sizeof m, MY_G, peer_mac6, NULL, 0);
+    size_t n = f6_ns_for_me(m, sn);
     uint64_t bad0 = f.st->ctr.nd_rx_bad;
     f6_icmp(&f, PEER_G, sn, 64, m, n);          /* hop limit not 255 */
     cr_assert_eq(f.st->ctr.nd_rx_bad, bad0 + 1);
@@ -353,21 +350,8 @@ Test(nd_stack, na_override_rules)
 
 static void send_ra(struct f6 *f, uint16_t router_life, uint32_t valid, uint32_t pref, uint32_t mtu)
 {
-    struct nd_ra ra;
-    memset(&ra, 0, sizeof ra);
-    ra.cur_hop_limit = 77;
-    ra.router_lifetime = router_life;
-    ra.opts.src_lladdr = peer_mac6;
-    if (mtu) {
-        ra.opts.has_mtu = true;
-        ra.opts.mtu = mtu;
-    }
-    ra.opts.n_prefix = 1;
-    ra.opts.prefix[0] = (struct nd_prefix){.prefix_len = 64, .onlink = true, .autonomous = true,
-                                           .valid_lifetime = valid, .preferred_lifetime = pref};
-    memcpy(ra.opts.prefix[0].prefix, PREFIX, 16);
     uint8_t m[128];
-    size_t n = nd_emit_ra(m, sizeof m, &ra);
+    size_t n = f6_ra_msg(m, sizeof m, 77, router_life, valid, pref, mtu);
     f6_icmp(f, PEER_LL, ip6_all_nodes, 255, m, n);
 }
 
@@ -551,8 +535,7 @@ Test(nd_stack, nd_in_fragments_ignored_rfc6980)
     struct f6 f;
     f6_setup(&f, true);
     uint8_t m[64], sn[16];
-    ip6_solicited_node(MY_G, sn);
-    size_t n = nd_emit_ns(m, sizeof m, MY_G, peer_mac6, NULL, 0);
+    size_t n = f6_ns_for_me(m, sn);
     /* An atomic fragment, then two real ones: no NA, no neighbour entry. */
     nd_in_fragments(&f, PEER_G, sn, m, n, false, 1);
     cr_assert_eq(f.st->ctr.ip6_reass_atomic, 1);
@@ -571,17 +554,8 @@ Test(nd_stack, nd_in_fragments_ignored_rfc6980)
 
     /* A valid RA (link-local source, prefix for SLAAC) in fragments teaches
      * nothing; whole, it forms an address. */
-    struct nd_ra ra;
-    memset(&ra, 0, sizeof ra);
-    ra.cur_hop_limit = 64;
-    ra.router_lifetime = 1800;
-    ra.opts.src_lladdr = peer_mac6;
-    ra.opts.n_prefix = 1;
-    ra.opts.prefix[0] = (struct nd_prefix){.prefix_len = 64, .onlink = true, .autonomous = true,
-                                           .valid_lifetime = 86400, .preferred_lifetime = 14400};
-    memcpy(ra.opts.prefix[0].prefix, PREFIX, 16);
     uint8_t rm[128];
-    size_t rn = nd_emit_ra(rm, sizeof rm, &ra);
+    size_t rn = f6_ra_msg(rm, sizeof rm, 64, 1800, 86400, 14400, 0);
     cr_assert_gt(rn, 16);
     nd_in_fragments(&f, PEER_LL, ip6_all_nodes, rm, rn, true, 3);
     nd_in_fragments(&f, PEER_LL, ip6_all_nodes, rm, rn, false, 4);
