@@ -135,6 +135,18 @@
 #define TCP_WMEM_MIN         4096
 #define TCP_WMEM_DEFAULT     16384    /* Linux tcp_wmem[1] */
 #define TCP_WMEM_MAX         4194304  /* Linux tcp_wmem[2] */
+/* Send-buffer memory accounting (tcp_sndbuf.c), Linux's x86-64 numbers:
+ * each modelled buffer ("skb") costs its payload plus TCP_SKB_OVERHEAD
+ * (SKB_TRUESIZE of tcp_stream_alloc_skb's 1 KB head: 704 + 256 + 320);
+ * autotuning sizes a segment's worst case as the next power of two of
+ * mss + TCP_SKB_HEADROOM (MAX_TCP_HEADER 320 + skb_shared_info 320) plus
+ * TCP_SKB_STRUCT (the struct sk_buff, 256). */
+#define TCP_SKB_OVERHEAD     1280
+#define TCP_SKB_HEADROOM     640
+#define TCP_SKB_STRUCT       256
+#define TCP_SIZE_GOAL_MAX    65536    /* bytes per buffer: one 64 KB TSO frame (GSO_LEGACY_MAX_SIZE) */
+#define TCP_SKB_MODEL_MAX    65536    /* buffer boundaries kept per connection (beyond: merged) */
+#define TCP_NOTSENT_LOWAT_DEFAULT 0xffffffffu /* Linux tcp_notsent_lowat: no limit */
 #define TCP_RTO_MIN_MS       200      /* Linux; RFC 6298 says 1 s (SHOULD): see docs/rfc/rfc6298.md */
 #define TCP_RTO_INIT_MS      1000     /* RFC 6298 2.1 */
 #define TCP_RTO_MAX_MS       120000   /* Linux TCP_RTO_MAX */

@@ -91,6 +91,7 @@ struct tcp_settings {
     uint32_t invalid_ratelimit_ms; /* tcp_invalid_ratelimit */
     uint32_t init_cwnd;            /* segments */
     uint32_t reordering;           /* tcp_reordering: DupThresh */
+    uint32_t notsent_lowat;        /* tcp_notsent_lowat: unsent bytes allowed before POLLOUT stops (TCP_NOTSENT_LOWAT's default) */
     uint16_t port_lo, port_hi;     /* ip_local_port_range */
     uint8_t hystart;               /* CUBIC slow-start exit (Linux tcp_cubic hystart_detect):
                                     * bit 0 ACK train, bit 1 delay increase; 0 off */

@@ -77,6 +77,7 @@ static const struct num_sysctl nums[] = {
     NUM("tcp_keepalive_probes", keepalive_probes),
     NUM("tcp_invalid_ratelimit", invalid_ratelimit_ms),
     NUM("tcp_reordering", reordering),
+    NUM("tcp_notsent_lowat", notsent_lowat),
     NUM("tcp_max_syn_backlog", max_syn_backlog),
     NUM("tcp_max_tw_buckets", max_tw),
 };

@@ -134,7 +134,11 @@ struct tcpcb {
 
     /* Buffers */
     struct tcp_ring sndbuf, rcvbuf;
-    uint32_t snd_limit;          /* send buffer cap (bytes of payload) */
+    /* Send-buffer accounting as Linux's (tcp_sndbuf.c); the limit is sk.sndbuf */
+    uint32_t *skb_end;           /* ends of the modelled buffers, oldest first (a ring) */
+    uint32_t skb_cap, skb_head, skb_n;
+    bool nospace;                /* a write was refused since the last write-space wake-up */
+    bool queue_shrunk;           /* an ACK freed send-buffer memory */
     struct tcp_ooo_range ooo[TCP_OOO_MAX_RANGES];
     int n_ooo;
     uint32_t ooo_stamp;
@@ -143,7 +147,7 @@ struct tcpcb {
     struct tcpcb *sq_next, **sq_prev;   /* in the parent's SYN queue (SYN-RECEIVED children) */
     struct tcpcb *synq_head;     /* listener: its SYN-RECEIVED children */
     bool push_now;               /* uncorked: send the tail despite Nagle, once */
-    uint32_t notsent_lowat;      /* TCP_NOTSENT_LOWAT (stored; POLLOUT ignores it) */
+    uint32_t notsent_lowat;      /* TCP_NOTSENT_LOWAT, 0: tcp_settings.notsent_lowat */
     uint32_t push_mark;          /* end of the last write without MSG_MORE: its segment gets PSH */
     bool dsack_pending;          /* a D-SACK block to report (RFC 2883) */
     struct tcp_sack_block dsack;
@@ -366,6 +370,23 @@ void tcp_txlog_sent(struct tcpcb *tp, uint32_t seq, uint32_t end);
  * acknowledged, if that byte's first and only transmission is on record;
  * else 0.  Drops the records the ACK passed. */
 uint32_t tcp_txlog_ack(struct tcpcb *tp, uint32_t ack);
+
+/* ---- tcp_sndbuf.c ---- */
+uint32_t tcp_size_goal(const struct tcpcb *tp);
+uint32_t tcp_notsent_bytes(const struct tcpcb *tp);
+uint64_t tcp_wmem_queued(const struct tcpcb *tp);        /* Linux's sk_wmem_queued */
+bool tcp_sndbuf_memory_free(const struct tcpcb *tp);     /* may a write start a new buffer? */
+bool tcp_sndbuf_writeable(const struct tcpcb *tp);       /* POLLOUT */
+uint32_t tcp_skb_tail_room(const struct tcpcb *tp, uint32_t goal);
+void tcp_skb_append(struct tcpcb *tp, uint32_t n, bool new_skb);
+void tcp_skb_split(struct tcpcb *tp, uint32_t seq);      /* a burst ended inside a buffer */
+void tcp_skb_acked(struct tcpcb *tp);                    /* after SND.UNA moved */
+void tcp_skb_free(struct tcpcb *tp);
+void tcp_sndbuf_expand(struct tcpcb *tp);                /* autotuning (not after SO_SNDBUF) */
+void tcp_check_space(struct tcpcb *tp);                  /* after input: grow and wake a refused writer */
+void tcp_sndbuf_write_space(struct tcpcb *tp);           /* wake the writer if writable */
+/* tcpi_rwnd_limited / tcpi_sndbuf_limited clocks (tcp_output.c): kind 0 none, 1 rwnd, 2 sndbuf. */
+void tcp_note_limited(struct tcpcb *tp, int kind);
 
 /* ---- tcp_sack.c ---- */
 /* Receiver: record an out-of-order range; returns false if the cap refuses it. */

@@ -75,23 +75,6 @@ static void take_syn_options(struct tcpcb *tp, const struct tcp_opts *o)
     tp->rcv_mss = tp->mss < TCP_MSS_DEFAULT4 ? tp->mss : TCP_MSS_DEFAULT4;
 }
 
-/* Send-buffer autotuning (Linux's tcp_sndbuf_expand): unless the user set
- * SO_SNDBUF, the buffer holds at least two congestion windows, so the
- * application can keep the pipe full; capped by tcp_wmem[2]. */
-static void sndbuf_expand(struct tcpcb *tp)
-{
-    if (tp->sndbuf_locked)
-        return;
-    uint64_t want = 2ull * (tp->cwnd > tp->snd_wnd ? tp->cwnd : tp->snd_wnd);
-    uint32_t cap = tp->st->cfg.tcp.wmem[2];
-    if (want > cap)
-        want = cap;
-    if (want > tp->snd_limit) {
-        tp->snd_limit = (uint32_t)want;
-        tp->sk.sndbuf = tp->snd_limit;
-    }
-}
-
 /* The connection is established: start congestion control and keepalive. */
 static void established(struct tcpcb *tp)
 {
@@ -103,7 +86,7 @@ static void established(struct tcpcb *tp)
     if (!tp->rtt_valid && tp->total_retrans)
         tp->rto_us = 3000000;
     tp->cc->conn_init(tp);
-    sndbuf_expand(tp);
+    tcp_sndbuf_expand(tp);       /* Linux's tcp_init_buffer_space */
     /* Linux starts the TCP_INFO idle clocks at establishment. */
     tp->last_ack_recv = tp->last_data_recv = tp->last_data_sent = tp->st->now;
     tcp_arm_keepalive(tp);
@@ -135,7 +118,6 @@ static struct tcpcb *new_child(struct tcpcb *lp, const struct ip_rx *rx, const s
     tp->rcvbuf_locked = lp->rcvbuf_locked;
     tp->sndbuf_locked = lp->sndbuf_locked;
     tp->rcv_buf_limit = lp->rcv_buf_limit;
-    tp->snd_limit = lp->snd_limit;
     tp->laddr = rx->dst;
     tp->lport = s->h.dport;
     tp->faddr = rx->src;
@@ -700,8 +682,21 @@ static bool process_ack(struct tcpcb *tp, struct seg *s)
         if (tp->tlp_pending && seq_geq(tp->snd_una, tp->tlp_high_seq))
             tp->tlp_pending = false;         /* the probe's flight is acknowledged */
         tcp_schedule_tlp(tp);
-        sndbuf_expand(tp);
-        sock_wake(&tp->sk);       /* send space */
+        /* Send-buffer memory freed: a refused writer is woken once the
+         * buffer is writable again (tcp_check_space, after our own
+         * transmissions); everything acknowledged wakes whoever waits for
+         * the queue to drain (close with SO_LINGER, sendall). */
+        tcp_skb_acked(tp);
+        tp->queue_shrunk = true;
+        if (tp->snd_una == tp->snd_nxt && tp->sndbuf.len == 0) {
+            if (tp->busy_since) {
+                /* Nothing queued any more: the busy and limited clocks stop. */
+                tcp_note_limited(tp, 0);
+                tp->busy_us += st->now - tp->busy_since;
+                tp->busy_since = 0;
+            }
+            sock_wake(&tp->sk);
+        }
     }
     return true;
 }
@@ -1006,6 +1001,7 @@ static void sync_input(struct tcpcb *tp, const struct ip_rx *rx, struct seg *s)
     if (tp->state == TCPS_TIME_WAIT || tp->state == TCPS_CLOSED)
         return;
     tcp_output(tp);
+    tcp_check_space(tp);
 }
 
 /* ------------------------------------------------------------- entry */

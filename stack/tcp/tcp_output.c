@@ -369,7 +369,7 @@ static bool psh_chunk_end(struct tcpcb *tp, struct psh_chunk *c, uint32_t len, u
     return c->segs >= 2 && growing && len == mss;
 }
 
-static void note_limited(struct tcpcb *tp, int kind)
+void tcp_note_limited(struct tcpcb *tp, int kind)
 {
     uint64_t now = tp->st->now;
     if (tp->limited_kind == kind)
@@ -428,7 +428,10 @@ void tcp_output(struct tcpcb *tp)
                         (tp->state == TCPS_FIN_WAIT_1 || tp->state == TCPS_CLOSING ||
                          tp->state == TCPS_LAST_ACK);
         bool fin = want_fin && len == avail;
-        if (avail && len < min32(avail, tp->mss) && usable < min32(avail, tp->mss))
+        /* Receive-window limited only when the congestion window had room
+         * (Linux tests cwnd first: a full cwnd is not an rwnd limit). */
+        if (avail && len < min32(avail, tp->mss) && usable < min32(avail, tp->mss) &&
+            cwnd_room >= min32(avail, tp->mss))
             blocked_by_rwnd = true;
 
         if (avail && len == 0 && usable && cwnd_room < min32(avail, tp->mss))
@@ -497,5 +500,18 @@ void tcp_output(struct tcpcb *tp)
      * ceiling" of TCP_CORK): when it fires, what the window allows goes. */
     if (waiting && tp->snd_nxt == tp->snd_una && !timer_armed(&tp->t_rexmt) && !timer_armed(&tp->t_persist))
         tcp_arm_persist(tp);
-    note_limited(tp, waiting ? (blocked_by_rwnd ? 1 : 0) : (tp->sndbuf.len >= tp->snd_limit ? 2 : 0));
+    /* A burst that ended inside a modelled buffer splits it (Linux's
+     * tso_fragment), which the send-buffer accounting counts. */
+    if (sent)
+        tcp_skb_split(tp, tp->snd_nxt);
+    /* The limited-time clocks of TCP_INFO, as Linux's chronos: receive-window
+     * limited while the peer's window holds data back; send-buffer limited
+     * from a send that emptied the unsent queue, not stopped by cwnd, while
+     * a refused writer waits (tcp_cwnd_validate), until the write-space
+     * wake-up (tcp_sndbuf_write_space).  The send-buffer clock wins. */
+    if (tp->limited_kind != 2)
+        tcp_note_limited(tp, waiting && blocked_by_rwnd ? 1 : 0);
+    if (sent && !waiting && !cwnd_stop && tp->nospace &&
+        (tp->state == TCPS_ESTABLISHED || tp->state == TCPS_CLOSE_WAIT))
+        tcp_note_limited(tp, 2);
 }

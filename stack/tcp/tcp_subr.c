@@ -17,6 +17,7 @@ void tcp_settings_default(struct tcp_settings *t)
     t->wmem[0] = TCP_WMEM_MIN;
     t->wmem[1] = TCP_WMEM_DEFAULT;
     t->wmem[2] = TCP_WMEM_MAX;
+    t->notsent_lowat = TCP_NOTSENT_LOWAT_DEFAULT;
     t->timestamps = true;
     t->window_scaling = true;
     t->sack = true;
@@ -116,7 +117,6 @@ struct tcpcb *tcp_alloc(struct stack *st, int family)
     tp->sk.rcvbuf = cfg->rmem[1];
     tp->sk.sndbuf = cfg->wmem[1];
     tp->rcv_buf_limit = cfg->rmem[1];
-    tp->snd_limit = cfg->wmem[1];
     tp->cc = cc_find(cfg->congestion);
     if (!tp->cc)
         tp->cc = &cc_cubic;
@@ -176,6 +176,7 @@ void tcp_free(struct tcpcb *tp)
     }
     ring_free(&tp->sndbuf);
     ring_free(&tp->rcvbuf);
+    tcp_skb_free(tp);
     free(tp->trace_ring);
     ts->n_socks--;
     free(tp);

@@ -248,14 +248,42 @@ static ssize_t tcp_send(struct sock *s, const void *buf, size_t len, int flags, 
         return -EPIPE;
     if (len == 0)
         return 0;
-    uint32_t space = tp->snd_limit > tp->sndbuf.len ? tp->snd_limit - tp->sndbuf.len : 0;
-    if (space == 0)
+    /* Copy into the send buffer as Linux's tcp_sendmsg fills its buffers
+     * (see tcp_sndbuf.c): top up the last unsent buffer to the size goal,
+     * start a new one only while memory is free, and let each full buffer
+     * go out before filling the next (tcp_push_one / forced push), which is
+     * where transmission bursts split buffers. */
+    uint32_t goal = tcp_size_goal(tp);
+    size_t done = 0;
+    while (done < len) {
+        uint32_t room = tcp_skb_tail_room(tp, goal);
+        bool fresh = room == 0;
+        if (fresh) {
+            if (!tcp_sndbuf_memory_free(tp))
+                break;
+            room = goal;
+        }
+        uint32_t n = len - done < room ? (uint32_t)(len - done) : room;
+        if (tp->sndbuf.len + (uint64_t)n > 0x7fffffffu)
+            break;
+        if (ring_reserve(&tp->sndbuf, tp->sndbuf.len + n) != 0) {
+            if (done == 0)
+                return -ENOBUFS;
+            break;
+        }
+        if (tp->busy_since == 0 && tp->sndbuf.len == 0)
+            tp->busy_since = s->st->now;
+        ring_write_at(&tp->sndbuf, tp->sndbuf.len, (const uint8_t *)buf + done, n);
+        tp->sndbuf.len += n;
+        tcp_skb_append(tp, n, fresh);
+        done += n;
+        if (n == room && done < len)
+            tcp_output(tp);       /* a full buffer goes before the next is filled */
+    }
+    if (done < len)
+        tp->nospace = true;      /* a refused writer: the next ACK may wake it */
+    if (done == 0)
         return -EAGAIN;
-    uint32_t n = len < space ? (uint32_t)len : space;
-    if (ring_reserve(&tp->sndbuf, tp->sndbuf.len + n) != 0)
-        return -ENOBUFS;
-    ring_write_at(&tp->sndbuf, tp->sndbuf.len, buf, n);
-    tp->sndbuf.len += n;
     /* PSH marks the end of what the application handed over (RFC 9293
      * 3.9.1 "push"); with MSG_MORE it has more to say, so no push. */
     if (!(flags & MSG_MORE))
@@ -268,8 +296,6 @@ static ssize_t tcp_send(struct sock *s, const void *buf, size_t len, int flags, 
         tp->snd_urg = true;
         tp->push_now = true;
     }
-    if (tp->busy_since == 0)
-        tp->busy_since = s->st->now;
     /* MSG_MORE corks this call's own transmission only (Linux: the push at
      * the end of tcp_sendmsg uses TCP_NAGLE_CORK): a small tail stays
      * queued, but the next ACK, a later send without the flag or the probe
@@ -277,7 +303,7 @@ static ssize_t tcp_send(struct sock *s, const void *buf, size_t len, int flags, 
     tp->more = (flags & MSG_MORE) != 0;
     tcp_output(tp);
     tp->more = false;
-    return n;
+    return (ssize_t)done;
 }
 
 /* After the user read: offer the space again if it grew enough (Linux's
@@ -487,8 +513,8 @@ static int tcp_setsockopt(struct sock *s, int level, int name, const void *val, 
             window_update(tp);
         }
         if (name == SO_SNDBUF) {
-            tp->sndbuf_locked = true;
-            tp->snd_limit = s->sndbuf;
+            tp->sndbuf_locked = true;   /* no autotuning any more (Linux's SOCK_SNDBUF_LOCK) */
+            tcp_sndbuf_write_space(tp);
         }
         return 0;
     }
@@ -558,7 +584,11 @@ static int tcp_setsockopt(struct sock *s, int level, int name, const void *val, 
             tp->quickacks = TCP_QUICKACKS;
         return 0;
     case TP_TCP_NOTSENT_LOWAT:
+        /* Bytes not yet sent above which a write stops early and POLLOUT
+         * is withheld (POLLOUT needs twice less); 0 means the system's
+         * tcp_notsent_lowat.  Linux signals write space at once. */
         tp->notsent_lowat = (uint32_t)v;
+        tcp_sndbuf_write_space(tp);
         return 0;
     default:
         return -ENOPROTOOPT;
@@ -656,7 +686,7 @@ int tapir_tcp_get_info(struct sock *s, struct tapir_tcp_info *i)
     i->tcpi_data_segs_out = tp->data_segs_out;
     if (tp->srtt_us)
         i->tcpi_delivery_rate = (uint64_t)tp->cwnd * 1000000 / tp->srtt_us;
-    i->tcpi_busy_time = tp->busy_since ? now - tp->busy_since : 0;
+    i->tcpi_busy_time = tp->busy_us + (tp->busy_since ? now - tp->busy_since : 0);
     i->tcpi_rwnd_limited = tp->rwnd_limited_us + (tp->limited_kind == 1 ? now - tp->limited_since : 0);
     i->tcpi_sndbuf_limited = tp->sndbuf_limited_us + (tp->limited_kind == 2 ? now - tp->limited_since : 0);
     i->tcpi_delivered = tp->delivered;
@@ -741,11 +771,13 @@ static uint32_t tcp_poll(struct sock *s)
     if (tp->shut_wr || tp->state == TCPS_CLOSED) {
         m |= SOCK_POLLOUT;   /* a write would not block (it fails at once) */
     } else {
-        /* Linux's sk_stream_is_writeable: free space >= half of what is queued. */
-        uint32_t used = tp->sndbuf.len;
-        uint32_t freeb = tp->snd_limit > used ? tp->snd_limit - used : 0;
-        if (freeb >= used / 2 && freeb > 0)
+        /* Linux's __sk_stream_is_writeable(sk, 1): free memory at least
+         * half of what is queued, unsent bytes under half the low-water
+         * mark.  Not writable: the next ACK that frees memory wakes us. */
+        if (tcp_sndbuf_writeable(tp))
             m |= SOCK_POLLOUT;
+        else
+            tp->nospace = true;
     }
     return m;
 }

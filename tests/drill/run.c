@@ -121,6 +121,8 @@ struct pending {
     size_t done, total;           /* write progress */
     int flags;
     bool null_buf;                /* the script passed NULL as the buffer */
+    bool is_write;                /* write/send...: retried only after a wake-up */
+    bool woken;                   /* the socket signalled readiness since the call blocked */
 };
 
 struct run {
@@ -237,6 +239,8 @@ static void cap_unlink(struct run *r, struct captured *c)
 static void on_wake(struct sock *s, void *ctx)
 {
     struct run *r = ctx;
+    if (r->pend.active && r->pend.fd >= 0 && r->pend.fd < MAX_FDS && r->fds[r->pend.fd].s == s)
+        r->pend.woken = true;
     for (int fd = 0; fd < MAX_FDS; fd++) {
         if (r->fds[fd].kind != FD_EPOLL)
             continue;
@@ -1091,6 +1095,12 @@ static int check_pending(struct run *r)
 {
     if (!r->pend.active || r->failed)
         return 0;
+    /* A blocked writer sleeps until the socket wakes it (Linux's
+     * sk_stream_wait_memory: woken by sk_stream_write_space only once the
+     * buffer is writable again), not at every packet. */
+    if (r->pend.is_write && !r->pend.woken)
+        return 0;
+    r->pend.woken = false;
     int64_t rc;
     if (try_call(r, &r->pend, &rc) == TRY_BLOCKED)
         return 0;
@@ -1141,6 +1151,10 @@ static int start_blocking(struct run *r, const struct event *ev, int fd, size_t 
         return finish_call(r, &pd, rc);
     }
     vlog(r, "%s() blocks", ev->sc.name);
+    const char *nm = ev->sc.name;
+    pd.is_write = strcmp(nm, "write") == 0 || strcmp(nm, "send") == 0 || strcmp(nm, "sendto") == 0 ||
+                  strcmp(nm, "sendmsg") == 0 || strcmp(nm, "writev") == 0;
+    pd.woken = false;
     r->pend = pd;
     return 0;
 }
