@@ -149,6 +149,9 @@ struct tcpcb {
     bool push_now;               /* uncorked: send the tail despite Nagle, once */
     uint32_t notsent_lowat;      /* TCP_NOTSENT_LOWAT, 0: tcp_settings.notsent_lowat */
     uint32_t push_mark;          /* end of the last write without MSG_MORE: its segment gets PSH */
+    uint32_t pushed_end;         /* end of the data handed to transmission without MSG_MORE (a write's
+                                  * end, or a full buffer pushed inside a long write): chunk PSH marks
+                                  * apply below it */
     bool dsack_pending;          /* a D-SACK block to report (RFC 2883) */
     struct tcp_sack_block dsack;
 

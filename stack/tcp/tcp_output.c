@@ -460,7 +460,7 @@ void tcp_output(struct tcpcb *tp)
         if (len && seq_lt(seq, tp->push_mark) && seq_geq(seq + len, tp->push_mark))
             flags |= TCP_PSH;
         if (len && psh_chunk_end(tp, &chunk, len, avail, usable, cwnd_room) && seq_geq(seq, tp->snd_max) &&
-            seq_lt(seq, tp->push_mark) && !tp->snd_urg)
+            seq_lt(seq, tp->pushed_end) && !tp->snd_urg)
             flags |= TCP_PSH;
         if (fin)
             flags |= TCP_FIN;

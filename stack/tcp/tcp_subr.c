@@ -527,6 +527,7 @@ void tcp_init_seq(struct tcpcb *tp, uint32_t iss)
     tp->recover = tp->high_rxt = tp->lost_high = iss;
     tp->flight_mark = iss;
     tp->push_mark = iss;
+    tp->pushed_end = iss;
     tp->snd_wl2 = iss;
 }
 

@@ -277,8 +277,13 @@ static ssize_t tcp_send(struct sock *s, const void *buf, size_t len, int flags, 
         tp->sndbuf.len += n;
         tcp_skb_append(tp, n, fresh);
         done += n;
-        if (n == room && done < len)
-            tcp_output(tp);       /* a full buffer goes before the next is filled */
+        if (n == room && done < len) {
+            /* A full buffer goes before the next is filled (Linux's
+             * tcp_push_one): what is queued so far counts as pushed. */
+            if (!(flags & MSG_MORE))
+                tp->pushed_end = tp->snd_buf_seq + tp->sndbuf.len;
+            tcp_output(tp);
+        }
     }
     if (done < len)
         tp->nospace = true;      /* a refused writer: the next ACK may wake it */
@@ -287,7 +292,7 @@ static ssize_t tcp_send(struct sock *s, const void *buf, size_t len, int flags, 
     /* PSH marks the end of what the application handed over (RFC 9293
      * 3.9.1 "push"); with MSG_MORE it has more to say, so no push. */
     if (!(flags & MSG_MORE))
-        tp->push_mark = tp->snd_buf_seq + tp->sndbuf.len;
+        tp->push_mark = tp->pushed_end = tp->snd_buf_seq + tp->sndbuf.len;
     if (flags & MSG_OOB) {
         /* Urgent: the pointer goes one past the last byte of this write (the
          * BSD and Linux reading of RFC 9293's urgent pointer; RFC 6093 3.2),
