@@ -58,6 +58,8 @@ ssize_t tapir_sendmsg(int fd, const struct iovec *iov, int iovcnt, int flags, co
             return tapir_set_errno(ENOMEM);
         size_t off = 0;
         for (int i = 0; i < iovcnt; i++) {
+            if (!iov[i].iov_len)
+                continue;          /* an empty buffer may have no base at all */
             memcpy(gathered + off, iov[i].iov_base, iov[i].iov_len);
             off += iov[i].iov_len;
         }
@@ -119,7 +121,8 @@ ssize_t tapir_recvmsg_into(int fd, const struct iovec *iov, int iovcnt, int flag
         size_t left = (size_t)(n < total ? n : total), off = 0;
         for (int i = 0; i < iovcnt && left; i++) {
             size_t k = iov[i].iov_len < left ? iov[i].iov_len : left;
-            memcpy(iov[i].iov_base, stage + off, k);
+            if (k)
+                memcpy(iov[i].iov_base, stage + off, k);
             off += k;
             left -= k;
         }

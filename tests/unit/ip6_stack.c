@@ -430,7 +430,8 @@ static void first_frag(struct f6 *f, uint32_t id, uint8_t next, const uint8_t *e
     uint8_t body[8 + 64 + 64] = {0};
     struct ip6_frag fg = {.next = next, .offset = 0, .more = true, .id = id};
     ip6_frag_emit(body, &fg);
-    memcpy(body + 8, ext, elen);
+    if (elen)
+        memcpy(body + 8, ext, elen);
     size_t n = 8 + elen + l4;
     n = (n + 7) / 8 * 8;
     cr_assert_leq(n, sizeof body);
