@@ -1,4 +1,5 @@
-/* tapir_counters_format: the stack's counters as `netstat -s`-like text. */
+/* tapir_counters_format: the stack's counters as `netstat -s`-like text;
+ * tapir_gauges_format: the state it holds now, one line per gauge. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,23 @@ char *tapir_counters_format(const struct tapir_counters *c)
     }
     TAPIR_COUNTERS(TAPIR_COUNTER_LINE)
 #undef TAPIR_COUNTER_LINE
+    if (fclose(f) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+char *tapir_gauges_format(const struct tapir_gauges *g)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    if (!f)
+        return NULL;
+#define TAPIR_GAUGE_LINE(name, desc) fprintf(f, "%-16s %llu  %s\n", #name, (unsigned long long)g->name, desc);
+    TAPIR_GAUGES(TAPIR_GAUGE_LINE)
+#undef TAPIR_GAUGE_LINE
     if (fclose(f) != 0) {
         free(text);
         return NULL;

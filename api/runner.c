@@ -354,6 +354,8 @@ static tapir_runner *start(struct tapir_device *dev, const struct runner_config 
             goto fail;
         }
     }
+    if (c->tcp_timewait_ms)
+        r->st->cfg.tcp.timewait_ms = c->tcp_timewait_ms;
     if (c->log_level >= 0) {
         r->st->log = runner_log;
         r->st->log_level = c->log_level;
@@ -533,5 +535,12 @@ void tapir_runner_counters(tapir_runner *r, struct tapir_counters *out)
 {
     pthread_mutex_lock(&r->mu);
     *out = r->st->ctr;
+    pthread_mutex_unlock(&r->mu);
+}
+
+void tapir_runner_gauges(tapir_runner *r, struct tapir_gauges *out)
+{
+    pthread_mutex_lock(&r->mu);
+    *out = r->st->gauges;
     pthread_mutex_unlock(&r->mu);
 }

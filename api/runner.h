@@ -31,6 +31,8 @@
  *   hostname=NAME       the stack's host name
  *   offload=1           TAP with IFF_VNET_HDR: TSO and checksum offload (default off)
  *   log=N               the stack's log on stderr: 0 errors, 1 info, 2 debug (default none)
+ *   tcp_timewait_ms=N   TIME_WAIT length (default 60000, 2*MSL): tests that open and
+ *                       close many connections shorten it
  *   drop=P corrupt=P dup=P ce=P     fault injector (drivers/fault.h) between the device and
  *   drop_tx= drop_rx= corrupt_tx=   the stack: probabilities 0..1, both directions or one;
  *   corrupt_rx= dup_tx= dup_rx=     seeded from seed= (the capture still sees the real wire);
@@ -101,5 +103,10 @@ void tapir_runner_mac(tapir_runner *r, uint8_t mac[6]);
 
 void tapir_runner_counters(tapir_runner *r, struct tapir_counters *out);
 char *tapir_counters_format(const struct tapir_counters *c);
+/* A copy of the stack's gauges (stack/counters.h: state held right now, all
+ * zero once every socket is closed and TIME_WAIT is over); and one
+ * "name value  description" line per gauge, zeros included (caller frees). */
+void tapir_runner_gauges(tapir_runner *r, struct tapir_gauges *out);
+char *tapir_gauges_format(const struct tapir_gauges *g);
 
 #endif

@@ -234,6 +234,12 @@ static int one(struct runner_config *c, const char *key, const char *v, char *er
             return fail(err, n, "bad value for offload: '%s'%s", v, "");
         return 0;
     }
+    if (!strcmp(key, "tcp_timewait_ms")) {
+        if (parse_u64(v, &x) < 0 || x < 1 || x > 600000)
+            return fail(err, n, "bad tcp_timewait_ms '%s' (1..600000)%s", v, "");
+        c->tcp_timewait_ms = (uint32_t)x;
+        return 0;
+    }
     if (!strcmp(key, "log")) {
         if (parse_u64(v, &x) < 0 || x > 2)
             return fail(err, n, "bad log level '%s' (0..2)%s", v, "");

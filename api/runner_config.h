@@ -40,6 +40,7 @@ struct runner_config {
     char hostname[64];            /* hostname=NAME */
     bool offload;                 /* offload=1: TAP with IFF_VNET_HDR (TSO, checksum offload) */
     int log_level;                /* log=N: the stack's log to stderr (-1 off, 0 errors, 1 info, 2 debug) */
+    uint32_t tcp_timewait_ms;     /* tcp_timewait_ms=N: TIME_WAIT length, 0: the default (2*MSL) */
     /* The fault injector (drivers/fault.h) between the device and the stack,
      * probabilities 0..1 per direction: drop_tx= drop_rx= corrupt_tx=
      * corrupt_rx= dup_tx= dup_rx= ce_tx= ce_rx= (drop= corrupt= dup= ce= set both

@@ -168,4 +168,24 @@ struct tapir_counters {
 #undef TAPIR_COUNTER_FIELD
 };
 
+/* Gauges: how much state the stack holds right now.  Unlike the counters
+ * above (monotonic: "how many ever"), a gauge goes up when state is created
+ * and down when it goes, so a program that opened and closed everything must
+ * read zeros again: a non-zero gauge at rest is a leak.  Each line:
+ * X(name, "description"); read with tapir_runner_gauges(). */
+#define TAPIR_GAUGES(X)                                                                            \
+    X(tcp_cbs, "TCP control blocks allocated (sockets, connections, TIME_WAIT)")                   \
+    X(tcp_conns, "TCP connections in the 4-tuple table (SYN_SENT to TIME_WAIT)")                   \
+    X(tcp_timewait, "TCP connections in TIME_WAIT")                                                \
+    X(tcp_synq, "TCP SYN_RECEIVED children in listeners' SYN queues")                              \
+    X(tcp_acceptq, "TCP established children waiting for accept()")                               \
+    X(tcp_listeners, "TCP listening sockets")                                                      \
+    X(tcp_port_binds, "TCP local ports held (bound, listening or connected sockets)")
+
+struct tapir_gauges {
+#define TAPIR_GAUGE_FIELD(name, desc) uint64_t name;
+    TAPIR_GAUGES(TAPIR_GAUGE_FIELD)
+#undef TAPIR_GAUGE_FIELD
+};
+
 #endif

@@ -128,6 +128,7 @@ struct stack {
     uint8_t secret[16];        /* key for ISNs (RFC 6528) and port choice (RFC 6056) */
     struct stack_settings cfg;
     struct tapir_counters ctr;
+    struct tapir_gauges gauges;    /* live state (counters.h): up and down */
     struct timer_wheel timers;
 
     struct netif netifs[TAPIR_MAX_NETIFS];

@@ -97,6 +97,14 @@ struct tcp_ooo_range {
 };
 
 /* ---- The control block ---- */
+/* A control block's place in one of the per-stack hash chains (tcp_subr.c):
+ * the next block, the pointer that points at this one (removal in O(1)),
+ * and whether it is linked at all.  One type for every table. */
+struct tcp_link {
+    struct tcpcb *next, **pprev;
+    bool on;
+};
+
 struct tcpcb {
     struct sock sk;              /* first: a struct sock * is a struct tcpcb * */
     struct stack *st;
@@ -107,10 +115,10 @@ struct tcpcb {
     uint16_t lport, fport;
 
     /* Table links (tcp_subr.c) */
-    struct tcpcb *hnext, **hprev;   /* 4-tuple hash */
-    struct tcpcb *pnext, **pprev;   /* bound-port table (bind/listen/connect owners) */
-    struct tcpcb *lnext, **lprev;   /* listener table */
-    bool in_hash, in_ports, in_listen, on_accept_q;
+    struct tcp_link hlink;          /* 4-tuple hash */
+    struct tcp_link plink;          /* bound-port table (bind/listen/connect owners) */
+    struct tcp_link llink;          /* listener table */
+    bool on_accept_q;
 
     /* Listener side */
     struct tcpcb *parent;        /* the listener of a passive child, until accepted */
@@ -265,7 +273,7 @@ struct tcp_state {
     struct tcpcb *port_hash[TCP_PORT_HASH_SIZE];
     struct tcpcb *listen_hash[TCP_PORT_HASH_SIZE];
     uint32_t port_perturb[TCP_PORT_PERTURB];   /* RFC 6056 Algorithm 4's table (tcp_pick_port) */
-    uint32_t n_conns, n_timewait, n_socks;
+    /* How many blocks, connections, TIME_WAITs...: st->gauges (counters.h). */
     /* Trace hook for every connection (a tool sets it); per connection too. */
     tcp_trace_fn trace;
     void *trace_ctx;
@@ -301,6 +309,12 @@ void tcp_init_seq(struct tcpcb *tp, uint32_t iss);
 uint8_t tcp_choose_wscale(const struct tcpcb *tp);
 void tcp_synq_add(struct tcpcb *lp, struct tcpcb *child);
 void tcp_synq_remove(struct tcpcb *child);
+/* The accept queue: established children a listener holds for accept(),
+ * oldest first.  push appends; pop takes the oldest (NULL: empty); unlink
+ * takes a child out wherever it is. */
+void tcp_acceptq_push(struct tcpcb *lp, struct tcpcb *child);
+struct tcpcb *tcp_acceptq_pop(struct tcpcb *lp);
+void tcp_acceptq_unlink(struct tcpcb *child);
 /* The connection is over: CLOSED, out of the tables, timers off; err (>0)
  * goes to so_error.  Frees tp if the user already closed it, so the caller
  * must not touch tp after this returns true. */

@@ -199,14 +199,7 @@ static bool accept_queue_full(const struct tcpcb *lp)
 static void enqueue_accept(struct tcpcb *lp, struct tcpcb *tp)
 {
     tcp_synq_remove(tp);
-    tp->on_accept_q = true;
-    tp->acc_next = NULL;
-    if (lp->acc_tail)
-        lp->acc_tail->acc_next = tp;
-    else
-        lp->acc_head = tp;
-    lp->acc_tail = tp;
-    lp->n_accept++;
+    tcp_acceptq_push(lp, tp);
     sock_wake(&lp->sk);
 }
 

@@ -2,6 +2,7 @@
  * in O(1), control block life cycle, initial sequence numbers (RFC 6528) and
  * ephemeral ports (RFC 6056), state changes and the event trace. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,7 +106,7 @@ const char *tcp_state_name(int state)
 struct tcpcb *tcp_alloc(struct stack *st, int family)
 {
     struct tcp_state *ts = tcp_state_get(st);
-    if (!ts || ts->n_socks >= TCP_MAX_CONNS)
+    if (!ts || st->gauges.tcp_cbs >= TCP_MAX_CONNS)
         return NULL;
     struct tcpcb *tp = calloc(1, sizeof *tp);
     if (!tp)
@@ -129,43 +130,28 @@ struct tcpcb *tcp_alloc(struct stack *st, int family)
     tp->ssthresh = UINT32_MAX;
     tp->ca_state = TCP_CA_Open;
     tcp_timers_init(tp);
-    ts->n_socks++;
+    st->gauges.tcp_cbs++;
     return tp;
 }
 
 void tcp_free(struct tcpcb *tp)
 {
-    struct tcp_state *ts = tp->st->tcp;
+    struct stack *st = tp->st;
     tcp_timers_cancel(tp);
-    if (tp->state == TCPS_TIME_WAIT && ts->n_timewait)
-        ts->n_timewait--;
+    if (tp->state == TCPS_TIME_WAIT)
+        st->gauges.tcp_timewait--;
     tcp_hash_remove(tp);
     tcp_port_remove(tp);
     tcp_listen_remove(tp);
     /* A listener's unaccepted children die with it (callers reset them first). */
-    while (tp->acc_head) {
-        struct tcpcb *c = tp->acc_head;
-        tp->acc_head = c->acc_next;
-        c->parent = NULL;
-        c->on_accept_q = false;
+    struct tcpcb *c;
+    while ((c = tcp_acceptq_pop(tp)))
         tcp_free(c);
-    }
     if (tp->parent) {
-        struct tcpcb *p = tp->parent;
-        if (tp->on_accept_q) {
-            struct tcpcb **pp = &p->acc_head;
-            while (*pp && *pp != tp)
-                pp = &(*pp)->acc_next;
-            if (*pp) {
-                *pp = tp->acc_next;
-                p->n_accept--;
-            }
-            p->acc_tail = NULL;
-            for (struct tcpcb *c = p->acc_head; c; c = c->acc_next)
-                p->acc_tail = c;
-        } else {
+        if (tp->on_accept_q)
+            tcp_acceptq_unlink(tp);
+        else
             tcp_synq_remove(tp);
-        }
     }
     /* A listener's SYN-RECEIVED children go with it. */
     while (tp->synq_head) {
@@ -178,7 +164,7 @@ void tcp_free(struct tcpcb *tp)
     ring_free(&tp->rcvbuf);
     tcp_skb_free(tp);
     free(tp->trace_ring);
-    ts->n_socks--;
+    st->gauges.tcp_cbs--;
     free(tp);
 }
 
@@ -214,30 +200,59 @@ static bool tuple_eq(const struct tcpcb *tp, const struct ipaddr *laddr, uint16_
            ipaddr_eq(&tp->faddr, faddr);
 }
 
+/* ---- hash chains: one link type (struct tcp_link) for every table ---- */
+
+/* The link at byte offset `off` in tp: which table's chain it is. */
+static struct tcp_link *link_at(struct tcpcb *tp, size_t off)
+{
+    return (struct tcp_link *)(void *)((char *)tp + off);
+}
+
+/* Pushes tp at the front of the chain at *head.  false if already linked. */
+static bool chain_insert(struct tcpcb **head, struct tcpcb *tp, size_t off)
+{
+    struct tcp_link *l = link_at(tp, off);
+    if (l->on)
+        return false;
+    l->next = *head;
+    if (l->next)
+        link_at(l->next, off)->pprev = &l->next;
+    *head = tp;
+    l->pprev = head;
+    l->on = true;
+    return true;
+}
+
+/* Takes tp out of its chain.  false if it was not linked. */
+static bool chain_remove(struct tcpcb *tp, size_t off)
+{
+    struct tcp_link *l = link_at(tp, off);
+    if (!l->on)
+        return false;
+    *l->pprev = l->next;
+    if (l->next)
+        link_at(l->next, off)->pprev = l->pprev;
+    l->next = NULL;
+    l->pprev = NULL;
+    l->on = false;
+    return true;
+}
+
+#define HLINK offsetof(struct tcpcb, hlink)
+#define PLINK offsetof(struct tcpcb, plink)
+#define LLINK offsetof(struct tcpcb, llink)
+
 void tcp_hash_insert(struct tcpcb *tp)
 {
-    struct tcp_state *ts = tp->st->tcp;
-    if (tp->in_hash)
-        return;
     uint32_t h = tuple_hash(tp->st, HASH_CONN, &tp->laddr, tp->lport, &tp->faddr, tp->fport) & (TCP_CONN_HASH_SIZE - 1);
-    tp->hnext = ts->conn_hash[h];
-    if (tp->hnext)
-        tp->hnext->hprev = &tp->hnext;
-    ts->conn_hash[h] = tp;
-    tp->hprev = &ts->conn_hash[h];
-    tp->in_hash = true;
-    ts->n_conns++;
+    if (chain_insert(&tp->st->tcp->conn_hash[h], tp, HLINK))
+        tp->st->gauges.tcp_conns++;
 }
 
 void tcp_hash_remove(struct tcpcb *tp)
 {
-    if (!tp->in_hash)
-        return;
-    *tp->hprev = tp->hnext;
-    if (tp->hnext)
-        tp->hnext->hprev = tp->hprev;
-    tp->in_hash = false;
-    tp->st->tcp->n_conns--;
+    if (chain_remove(tp, HLINK))
+        tp->st->gauges.tcp_conns--;
 }
 
 struct tcpcb *tcp_lookup(struct stack *st, const struct ipaddr *laddr, uint16_t lport,
@@ -247,7 +262,7 @@ struct tcpcb *tcp_lookup(struct stack *st, const struct ipaddr *laddr, uint16_t 
     if (!ts)
         return NULL;
     uint32_t h = tuple_hash(st, HASH_CONN, laddr, lport, faddr, fport) & (TCP_CONN_HASH_SIZE - 1);
-    for (struct tcpcb *tp = ts->conn_hash[h]; tp; tp = tp->hnext)
+    for (struct tcpcb *tp = ts->conn_hash[h]; tp; tp = tp->hlink.next)
         if (tuple_eq(tp, laddr, lport, faddr, fport))
             return tp;
     return NULL;
@@ -255,54 +270,28 @@ struct tcpcb *tcp_lookup(struct stack *st, const struct ipaddr *laddr, uint16_t 
 
 /* ---- ports and listeners: small chains keyed by the local port ---- */
 
-/* Push tp at the front of a chain linked through (next, prev). */
-static void list_insert(struct tcpcb **head, struct tcpcb *tp, struct tcpcb **next, struct tcpcb ***prev)
-{
-    *next = *head;
-    *prev = head;
-    *head = tp;
-}
-
 void tcp_port_insert(struct tcpcb *tp)
 {
-    if (tp->in_ports)
-        return;
-    struct tcpcb **head = &tp->st->tcp->port_hash[tp->lport & (TCP_PORT_HASH_SIZE - 1)];
-    list_insert(head, tp, &tp->pnext, &tp->pprev);
-    if (tp->pnext)
-        tp->pnext->pprev = &tp->pnext;
-    tp->in_ports = true;
+    if (chain_insert(&tp->st->tcp->port_hash[tp->lport & (TCP_PORT_HASH_SIZE - 1)], tp, PLINK))
+        tp->st->gauges.tcp_port_binds++;
 }
 
 void tcp_port_remove(struct tcpcb *tp)
 {
-    if (!tp->in_ports)
-        return;
-    *tp->pprev = tp->pnext;
-    if (tp->pnext)
-        tp->pnext->pprev = tp->pprev;
-    tp->in_ports = false;
+    if (chain_remove(tp, PLINK))
+        tp->st->gauges.tcp_port_binds--;
 }
 
 void tcp_listen_insert(struct tcpcb *tp)
 {
-    if (tp->in_listen)
-        return;
-    struct tcpcb **head = &tp->st->tcp->listen_hash[tp->lport & (TCP_PORT_HASH_SIZE - 1)];
-    list_insert(head, tp, &tp->lnext, &tp->lprev);
-    if (tp->lnext)
-        tp->lnext->lprev = &tp->lnext;
-    tp->in_listen = true;
+    if (chain_insert(&tp->st->tcp->listen_hash[tp->lport & (TCP_PORT_HASH_SIZE - 1)], tp, LLINK))
+        tp->st->gauges.tcp_listeners++;
 }
 
 void tcp_listen_remove(struct tcpcb *tp)
 {
-    if (!tp->in_listen)
-        return;
-    *tp->lprev = tp->lnext;
-    if (tp->lnext)
-        tp->lnext->lprev = tp->lprev;
-    tp->in_listen = false;
+    if (chain_remove(tp, LLINK))
+        tp->st->gauges.tcp_listeners--;
 }
 
 struct tcpcb *tcp_lookup_listener(struct stack *st, const struct ipaddr *laddr, uint16_t lport)
@@ -311,7 +300,7 @@ struct tcpcb *tcp_lookup_listener(struct stack *st, const struct ipaddr *laddr, 
     if (!ts)
         return NULL;
     struct tcpcb *wild = NULL;
-    for (struct tcpcb *tp = ts->listen_hash[lport & (TCP_PORT_HASH_SIZE - 1)]; tp; tp = tp->lnext) {
+    for (struct tcpcb *tp = ts->listen_hash[lport & (TCP_PORT_HASH_SIZE - 1)]; tp; tp = tp->llink.next) {
         if (tp->lport != lport || tp->laddr.family != laddr->family)
             continue;
         if (ipaddr_eq(&tp->laddr, laddr))
@@ -324,7 +313,7 @@ struct tcpcb *tcp_lookup_listener(struct stack *st, const struct ipaddr *laddr, 
     /* Dual stack (RFC 4038 / Linux): an AF_INET6 listener on :: without
      * IPV6_V6ONLY takes IPv4 connections too; its children talk IPv4 and
      * show their addresses as IPv4-mapped ones. */
-    for (struct tcpcb *tp = ts->listen_hash[lport & (TCP_PORT_HASH_SIZE - 1)]; tp; tp = tp->lnext)
+    for (struct tcpcb *tp = ts->listen_hash[lport & (TCP_PORT_HASH_SIZE - 1)]; tp; tp = tp->llink.next)
         if (tp->lport == lport && tp->laddr.family == TP_AF_INET6 && ipaddr_is_any(&tp->laddr) &&
             !tp->sk.v6only)
             return tp;
@@ -354,7 +343,7 @@ static bool addr_overlap(const struct tcpcb *ta, const struct ipaddr *a, const s
 int tcp_port_check(struct tcpcb *tp, const struct ipaddr *laddr, uint16_t lport)
 {
     struct tcp_state *ts = tp->st->tcp;
-    for (struct tcpcb *o = ts->port_hash[lport & (TCP_PORT_HASH_SIZE - 1)]; o; o = o->pnext) {
+    for (struct tcpcb *o = ts->port_hash[lport & (TCP_PORT_HASH_SIZE - 1)]; o; o = o->plink.next) {
         if (o == tp || o->lport != lport || !addr_overlap(o, &o->laddr, tp, laddr))
             continue;
         /* SO_REUSEADDR on both lets a port be shared unless one listens
@@ -404,7 +393,7 @@ uint16_t tcp_pick_port(struct tcpcb *tp, const struct ipaddr *laddr, const struc
         uint16_t port = (uint16_t)(lo + (offset + *counter + tries) % num);
         tries++;
         bool ok = true;
-        for (struct tcpcb *o = ts->port_hash[port & (TCP_PORT_HASH_SIZE - 1)]; o; o = o->pnext) {
+        for (struct tcpcb *o = ts->port_hash[port & (TCP_PORT_HASH_SIZE - 1)]; o; o = o->plink.next) {
             if (o->lport != port || !addr_overlap(o, &o->laddr, tp, laddr))
                 continue;
             /* bind(0) wants a port nobody holds; connect() only needs the
@@ -439,11 +428,11 @@ void tcp_set_state(struct tcpcb *tp, int state)
 {
     if (tp->state == state)
         return;
-    struct tcp_state *ts = tp->st->tcp;
-    if (tp->state == TCPS_TIME_WAIT && ts->n_timewait)
-        ts->n_timewait--;
+    struct tapir_gauges *g = &tp->st->gauges;
+    if (tp->state == TCPS_TIME_WAIT)
+        g->tcp_timewait--;
     if (state == TCPS_TIME_WAIT)
-        ts->n_timewait++;
+        g->tcp_timewait++;
     if (state == TCPS_ESTABLISHED)
         tp->established_time = tp->st->now;
     tcp_trace(tp, TCP_EV_STATE, (uint32_t)tp->state, (uint32_t)state, 0);
@@ -558,6 +547,7 @@ void tcp_synq_add(struct tcpcb *lp, struct tcpcb *c)
     lp->synq_head = c;
     c->sq_prev = &lp->synq_head;
     lp->n_synq++;
+    lp->st->gauges.tcp_synq++;
 }
 
 void tcp_synq_remove(struct tcpcb *c)
@@ -569,8 +559,61 @@ void tcp_synq_remove(struct tcpcb *c)
         c->sq_next->sq_prev = c->sq_prev;
     c->sq_next = NULL;
     c->sq_prev = NULL;
+    c->st->gauges.tcp_synq--;
     if (c->parent && c->parent->n_synq)
         c->parent->n_synq--;
+}
+
+void tcp_acceptq_push(struct tcpcb *lp, struct tcpcb *c)
+{
+    c->on_accept_q = true;
+    c->acc_next = NULL;
+    if (lp->acc_tail)
+        lp->acc_tail->acc_next = c;
+    else
+        lp->acc_head = c;
+    lp->acc_tail = c;
+    lp->n_accept++;
+    lp->st->gauges.tcp_acceptq++;
+}
+
+struct tcpcb *tcp_acceptq_pop(struct tcpcb *lp)
+{
+    struct tcpcb *c = lp->acc_head;
+    if (!c)
+        return NULL;
+    lp->acc_head = c->acc_next;
+    if (!lp->acc_head)
+        lp->acc_tail = NULL;
+    lp->n_accept--;
+    lp->st->gauges.tcp_acceptq--;
+    c->acc_next = NULL;
+    c->on_accept_q = false;
+    c->parent = NULL;
+    return c;
+}
+
+void tcp_acceptq_unlink(struct tcpcb *c)
+{
+    struct tcpcb *lp = c->parent;
+    if (!c->on_accept_q || !lp)
+        return;
+    struct tcpcb *prev = NULL;
+    for (struct tcpcb *x = lp->acc_head; x; prev = x, x = x->acc_next) {
+        if (x != c)
+            continue;
+        if (prev)
+            prev->acc_next = c->acc_next;
+        else
+            lp->acc_head = c->acc_next;
+        if (lp->acc_tail == c)
+            lp->acc_tail = prev;
+        lp->n_accept--;
+        lp->st->gauges.tcp_acceptq--;
+        break;
+    }
+    c->acc_next = NULL;
+    c->on_accept_q = false;
 }
 
 void tapir_tcp_trace_all(struct stack *st, tcp_trace_fn fn, void *ctx)

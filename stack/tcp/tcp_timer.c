@@ -367,7 +367,7 @@ void tcp_enter_timewait(struct tcpcb *tp)
     tp->snd_buf_seq = tp->snd_una;
     /* Past the cap on TIME_WAIT connections, skip the wait (as Linux does
      * when tcp_max_tw_buckets is exceeded): the timer fires at once. */
-    uint64_t len = st->tcp->n_timewait > st->cfg.tcp.max_tw ? 0 : (uint64_t)st->cfg.tcp.timewait_ms * 1000;
+    uint64_t len = st->gauges.tcp_timewait > st->cfg.tcp.max_tw ? 0 : (uint64_t)st->cfg.tcp.timewait_ms * 1000;
     timer_arm(&st->timers, &tp->t_2msl, st->now + len);
     sock_wake(&tp->sk);
 }

@@ -53,7 +53,7 @@ static bool connected_once(const struct tcpcb *tp)
 static int tcp_bind(struct sock *s, const struct endpoint *local)
 {
     struct tcpcb *tp = tcp_from_sock(s);
-    if (tp->state != TCPS_CLOSED || tp->lport || tp->in_ports)
+    if (tp->state != TCPS_CLOSED || tp->lport || tp->plink.on)
         return -EINVAL;
     struct ipaddr addr = local->addr;
     if (ipaddr_is_v4mapped(&addr)) {
@@ -102,7 +102,7 @@ static int tcp_listen(struct sock *s, int backlog)
         tp->backlog = backlog;
         return 0;
     }
-    if (tp->state != TCPS_CLOSED || tp->in_hash)
+    if (tp->state != TCPS_CLOSED || tp->hlink.on)
         return -EINVAL;
     if (!tp->lport) {
         struct endpoint any;
@@ -127,16 +127,9 @@ static int tcp_accept(struct sock *s, struct sock **child, struct endpoint *peer
     struct tcpcb *lp = tcp_from_sock(s);
     if (lp->state != TCPS_LISTEN)
         return -EINVAL;
-    struct tcpcb *c = lp->acc_head;
+    struct tcpcb *c = tcp_acceptq_pop(lp);
     if (!c)
         return -EAGAIN;
-    lp->acc_head = c->acc_next;
-    if (!lp->acc_head)
-        lp->acc_tail = NULL;
-    lp->n_accept--;
-    c->acc_next = NULL;
-    c->on_accept_q = false;
-    c->parent = NULL;
     if (peer) {
         memset(peer, 0, sizeof *peer);
         peer->addr = c->faddr;
@@ -161,7 +154,7 @@ static int tcp_connect(struct sock *s, const struct endpoint *peer)
     default:
         return -EISCONN;
     }
-    if (connected_once(tp) || tp->in_hash)
+    if (connected_once(tp) || tp->hlink.on)
         return -EISCONN;
     if (peer->addr.family == TP_AF_UNSPEC)
         return -EAFNOSUPPORT;
@@ -457,18 +450,12 @@ static void tcp_close(struct sock *s)
         /* Unaccepted connections are reset (Linux's inet_csk_listen_stop);
          * half-open ones just vanish. */
         tcp_listen_remove(tp);
-        while (tp->acc_head) {
-            struct tcpcb *c = tp->acc_head;
-            tp->acc_head = c->acc_next;
-            tp->n_accept--;
-            c->on_accept_q = false;
-            c->parent = NULL;
-            c->acc_next = NULL;
+        struct tcpcb *c;
+        while ((c = tcp_acceptq_pop(tp))) {
             c->user_closed = true;
             abort_with_rst(c);
             tcp_close_conn(c, 0);
         }
-        tp->acc_tail = NULL;
         tcp_free(tp);
         return;
     case TCPS_CLOSED:
@@ -791,7 +778,7 @@ static int tcp_getname(struct sock *s, struct endpoint *out, bool peer)
 {
     struct tcpcb *tp = tcp_from_sock(s);
     if (peer) {
-        if (!tp->in_hash && !connected_once(tp))
+        if (!tp->hlink.on && !connected_once(tp))
             return -ENOTCONN;
         if (tp->state == TCPS_LISTEN || tp->state == TCPS_SYN_SENT)
             return -ENOTCONN;

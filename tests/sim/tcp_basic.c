@@ -117,8 +117,8 @@ Test(tcp_sim, half_close_both_ways)
     sock_close(l);
     /* After TIME_WAIT nothing is left on either side. */
     simnet_run_until(&n, n.now + 61000000);
-    cr_assert_eq(n.st[0]->tcp->n_socks, 0, "A: %u control blocks left", n.st[0]->tcp->n_socks);
-    cr_assert_eq(n.st[1]->tcp->n_socks, 0, "B: %u control blocks left", n.st[1]->tcp->n_socks);
+    cr_assert_eq(n.st[0]->gauges.tcp_cbs, 0, "A: %lu control blocks left", (unsigned long)n.st[0]->gauges.tcp_cbs);
+    cr_assert_eq(n.st[1]->gauges.tcp_cbs, 0, "B: %lu control blocks left", (unsigned long)n.st[1]->gauges.tcp_cbs);
     simnet_fini(&n);
 }
 
@@ -139,8 +139,8 @@ Test(tcp_sim, close_with_unread_data_resets)
     cr_assert(sock_poll(c) & SOCK_POLLHUP);
     sock_close(c);
     sock_close(l);
-    cr_assert_eq(n.st[0]->tcp->n_socks, 0);
-    cr_assert_eq(n.st[1]->tcp->n_socks, 0);
+    cr_assert_eq(n.st[0]->gauges.tcp_cbs, 0);
+    cr_assert_eq(n.st[1]->gauges.tcp_cbs, 0);
     simnet_fini(&n);
 }
 

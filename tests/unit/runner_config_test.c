@@ -155,3 +155,33 @@ Test(runner_config, sysctl_keys_checked_and_kept)
     cr_assert_eq(runner_config_parse("net.ipv4.tcp_congestion_control=bbr", &c, err, sizeof err), -1);
     cr_assert(strstr(err, "cubic and reno"), "%s", err);
 }
+
+Test(runner_config, tcp_timewait_key)
+{
+    struct runner_config c;
+    char err[256];
+    cr_assert_eq(runner_config_parse("tap=t tcp_timewait_ms=1500", &c, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(c.tcp_timewait_ms, 1500);
+    cr_assert_eq(runner_config_parse("tap=t", &c, err, sizeof err), 0);
+    cr_assert_eq(c.tcp_timewait_ms, 0, "0: the stack's default");
+    static const char *bad[] = {"tcp_timewait_ms=0", "tcp_timewait_ms=-1", "tcp_timewait_ms=600001",
+                                "tcp_timewait_ms=1s"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_assert_eq(runner_config_parse(bad[i], &c, err, sizeof err), -1, "accepted '%s'", bad[i]);
+}
+
+Test(runner_config, gauges_format_lists_every_gauge)
+{
+    struct tapir_gauges g;
+    memset(&g, 0, sizeof g);
+    g.tcp_timewait = 3;
+    char *s = tapir_gauges_format(&g);
+    cr_assert_not_null(s);
+    cr_assert(strstr(s, "tcp_timewait     3  TCP connections in TIME_WAIT\n"), "%s", s);
+    cr_assert(strstr(s, "tcp_cbs          0  "), "zeros are listed too: %s", s);
+    int lines = 0;
+    for (const char *p = s; *p; p++)
+        lines += *p == '\n';
+    cr_assert_eq(lines, (int)(sizeof g / sizeof(uint64_t)));
+    free(s);
+}
