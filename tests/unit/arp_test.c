@@ -10,41 +10,18 @@
 #include "stack/wire/arp.h"
 #include "stack/wire/eth.h"
 
-static const uint8_t our_mac[6] = {0x02, 0xaa, 0, 0, 0, 1};
-static const uint8_t peer_mac[6] = {0x02, 0xbb, 0, 0, 0, 2};
-#define OUR IP4(198, 18, 0, 2)
-#define PEER IP4(198, 18, 0, 1)
 
-struct fix {
-    struct stack *st;
-    int ifx;
-    struct capture cap;
-    uint64_t now;
-};
+static void setup(struct netfix *f) { netfix_setup(f, 7, 5000000, 0); }
+static void teardown(struct netfix *f) { netfix_teardown(f); }
 
-static void setup(struct fix *f)
-{
-    memset(f, 0, sizeof *f);
-    f->now = 5000000;
-    f->st = stack_create(7, f->now);
-    f->ifx = stack_add_netif(f->st, "eth0", our_mac, 1500, capture_tx, &f->cap);
-    cr_assert_eq(stack_add_ip4(f->st, f->ifx, OUR, 24), 0);
-}
-
-static void teardown(struct fix *f)
-{
-    stack_destroy(f->st);
-    capture_clear(&f->cap);
-}
-
-static void advance(struct fix *f, uint64_t us)
+static void advance(struct netfix *f, uint64_t us)
 {
     f->now += us;
     stack_poll(f->st, f->now);
 }
 
 /* Feeds an ARP packet from `mac`. */
-static void feed_arp(struct fix *f, uint16_t op, const uint8_t mac[6], uint32_t spa, uint32_t tpa,
+static void feed_arp(struct netfix *f, uint16_t op, const uint8_t mac[6], uint32_t spa, uint32_t tpa,
                      const uint8_t eth_dst[6])
 {
     uint8_t frame[60] = {0};
@@ -55,13 +32,13 @@ static void feed_arp(struct fix *f, uint16_t op, const uint8_t mac[6], uint32_t 
     struct arp_pkt a = {.op = op, .spa = spa, .tpa = tpa};
     memcpy(a.sha, mac, 6);
     if (op == ARP_OP_REPLY)
-        memcpy(a.tha, our_mac, 6);
+        memcpy(a.tha, NET_OUR_MAC, 6);
     arp_pkt_emit(&a, frame + ETH_HDR_LEN);
     stack_input(f->st, f->ifx, frame, sizeof frame, f->now);
 }
 
 /* Sends a small IPv4 datagram to dst through ip_output. */
-static int send_to(struct fix *f, uint32_t dst)
+static int send_to(struct netfix *f, uint32_t dst)
 {
     struct pkt *p = pkt_alloc(8);
     memset(pkt_put(p, 8), 0, 8);
@@ -70,7 +47,7 @@ static int send_to(struct fix *f, uint32_t dst)
 }
 
 /* Pops the next frame and parses it as ARP; false if it is not one. */
-static bool next_arp(struct fix *f, struct eth_hdr *eh, struct arp_pkt *a)
+static bool next_arp(struct netfix *f, struct eth_hdr *eh, struct arp_pkt *a)
 {
     struct cap_frame *fr = capture_pop(&f->cap);
     if (!fr)
@@ -83,29 +60,29 @@ static bool next_arp(struct fix *f, struct eth_hdr *eh, struct arp_pkt *a)
 
 Test(arp, gratuitous_arp_when_address_added)
 {
-    struct fix f;
+    struct netfix f;
     setup(&f);
     struct eth_hdr eh;
     struct arp_pkt a;
     cr_assert(next_arp(&f, &eh, &a));
     cr_assert(eth_is_broadcast(eh.dst));
     cr_assert_eq(a.op, ARP_OP_REQUEST);
-    cr_assert_eq(a.spa, OUR);
-    cr_assert_eq(a.tpa, OUR);
-    cr_assert_eq(memcmp(a.sha, our_mac, 6), 0);
+    cr_assert_eq(a.spa, NET_OUR);
+    cr_assert_eq(a.tpa, NET_OUR);
+    cr_assert_eq(memcmp(a.sha, NET_OUR_MAC, 6), 0);
     cr_assert_eq(f.st->ctr.arp_tx_gratuitous, 1);
     teardown(&f);
 }
 
 Test(arp, resolve_then_reply_flushes_queue)
 {
-    struct fix f;
+    struct netfix f;
     setup(&f);
     capture_clear(&f.cap);
-    cr_assert_eq(send_to(&f, PEER), 0);
-    cr_assert_eq(send_to(&f, PEER), 0);
-    cr_assert_eq(arp_lookup(f.st, f.ifx, PEER, NULL), ARP_INCOMPLETE);
-    cr_assert_eq(arp_pending(f.st, f.ifx, PEER), 2);
+    cr_assert_eq(send_to(&f, NET_PEER), 0);
+    cr_assert_eq(send_to(&f, NET_PEER), 0);
+    cr_assert_eq(arp_lookup(f.st, f.ifx, NET_PEER, NULL), ARP_INCOMPLETE);
+    cr_assert_eq(arp_pending(f.st, f.ifx, NET_PEER), 2);
     /* One request only, even for two packets. */
     cr_assert_eq(f.cap.count, 1);
     struct eth_hdr eh;
@@ -113,50 +90,50 @@ Test(arp, resolve_then_reply_flushes_queue)
     cr_assert(next_arp(&f, &eh, &a));
     cr_assert(eth_is_broadcast(eh.dst));
     cr_assert_eq(a.op, ARP_OP_REQUEST);
-    cr_assert_eq(a.tpa, PEER);
-    cr_assert_eq(a.spa, OUR);
-    feed_arp(&f, ARP_OP_REPLY, peer_mac, PEER, OUR, our_mac);
+    cr_assert_eq(a.tpa, NET_PEER);
+    cr_assert_eq(a.spa, NET_OUR);
+    feed_arp(&f, ARP_OP_REPLY, NET_PEER_MAC, NET_PEER, NET_OUR, NET_OUR_MAC);
     uint8_t mac[6];
-    cr_assert_eq(arp_lookup(f.st, f.ifx, PEER, mac), ARP_REACHABLE);
-    cr_assert_eq(memcmp(mac, peer_mac, 6), 0);
-    cr_assert_eq(arp_pending(f.st, f.ifx, PEER), 0);
+    cr_assert_eq(arp_lookup(f.st, f.ifx, NET_PEER, mac), ARP_REACHABLE);
+    cr_assert_eq(memcmp(mac, NET_PEER_MAC, 6), 0);
+    cr_assert_eq(arp_pending(f.st, f.ifx, NET_PEER), 0);
     cr_assert_eq(f.cap.count, 2, "both queued packets went out");
     struct cap_frame *fr = capture_pop(&f.cap);
-    cr_assert_eq(memcmp(fr->data, peer_mac, 6), 0);
+    cr_assert_eq(memcmp(fr->data, NET_PEER_MAC, 6), 0);
     cr_assert_eq(fr->data[12], 0x08);
     cr_assert_eq(fr->data[13], 0x00);
     free(fr);
     /* Now sent directly. */
-    cr_assert_eq(send_to(&f, PEER), 0);
+    cr_assert_eq(send_to(&f, NET_PEER), 0);
     cr_assert_eq(f.cap.count, 2);
     teardown(&f);
 }
 
 Test(arp, retries_one_per_second_then_gives_up)
 {
-    struct fix f;
+    struct netfix f;
     setup(&f);
     capture_clear(&f.cap);
     struct sock *s;
     cr_assert_eq(sock_create(f.st, 2, 2 /* SOCK_DGRAM */, 0, &s), 0);
-    struct endpoint to = {.addr = ip4(PEER), .port = 9};
+    struct endpoint to = {.addr = ip4(NET_PEER), .port = 9};
     cr_assert_eq(sock_connect(s, &to), 0);
     cr_assert_eq(sock_send(s, "x", 1, 0, NULL), 1);
     cr_assert_eq(f.st->ctr.arp_tx_requests, 1);
     /* More packets inside the second: no more requests. */
     for (int i = 0; i < 5; i++) {
         advance(&f, 100000);
-        send_to(&f, PEER);
+        send_to(&f, NET_PEER);
     }
     cr_assert_eq(f.st->ctr.arp_tx_requests, 1);
     advance(&f, 500000); /* 1 s after the first */
     cr_assert_eq(f.st->ctr.arp_tx_requests, 2);
     advance(&f, 1000000);
     cr_assert_eq(f.st->ctr.arp_tx_requests, 3);
-    cr_assert_eq(arp_lookup(f.st, f.ifx, PEER, NULL), ARP_INCOMPLETE);
+    cr_assert_eq(arp_lookup(f.st, f.ifx, NET_PEER, NULL), ARP_INCOMPLETE);
     advance(&f, 1000000);
     cr_assert_eq(f.st->ctr.arp_tx_requests, ARP_MAX_REQUESTS);
-    cr_assert_eq(arp_lookup(f.st, f.ifx, PEER, NULL), ARP_NONE);
+    cr_assert_eq(arp_lookup(f.st, f.ifx, NET_PEER, NULL), ARP_NONE);
     cr_assert_eq(f.st->ctr.arp_unresolved, 6);
     /* Host unreachable is a soft error: a UDP socket does not hear of it
      * (Linux without IP_RECVERR), and nothing crashed on the way. */
@@ -167,13 +144,13 @@ Test(arp, retries_one_per_second_then_gives_up)
 
 Test(arp, unsolicited_reply_creates_nothing)
 {
-    struct fix f;
+    struct netfix f;
     setup(&f);
-    feed_arp(&f, ARP_OP_REPLY, peer_mac, PEER, OUR, our_mac);
-    cr_assert_eq(arp_lookup(f.st, f.ifx, PEER, NULL), ARP_NONE);
+    feed_arp(&f, ARP_OP_REPLY, NET_PEER_MAC, NET_PEER, NET_OUR, NET_OUR_MAC);
+    cr_assert_eq(arp_lookup(f.st, f.ifx, NET_PEER, NULL), ARP_NONE);
     cr_assert_eq(arp_count(f.st), 0);
     /* A gratuitous ARP (request, spa == tpa) neither. */
-    feed_arp(&f, ARP_OP_REQUEST, peer_mac, PEER, PEER, eth_broadcast);
+    feed_arp(&f, ARP_OP_REQUEST, NET_PEER_MAC, NET_PEER, NET_PEER, eth_broadcast);
     cr_assert_eq(arp_count(f.st), 0);
     cr_assert_eq(f.st->ctr.arp_rx_not_for_us, 1);
     teardown(&f);
@@ -181,40 +158,40 @@ Test(arp, unsolicited_reply_creates_nothing)
 
 Test(arp, merge_updates_existing_entry)
 {
-    struct fix f;
+    struct netfix f;
     setup(&f);
-    cr_assert_eq(arp_add_static(f.st, f.ifx, IP4(198, 18, 0, 77), peer_mac), 0);
-    send_to(&f, PEER);
-    feed_arp(&f, ARP_OP_REPLY, peer_mac, PEER, OUR, our_mac);
+    cr_assert_eq(arp_add_static(f.st, f.ifx, IP4(198, 18, 0, 77), NET_PEER_MAC), 0);
+    send_to(&f, NET_PEER);
+    feed_arp(&f, ARP_OP_REPLY, NET_PEER_MAC, NET_PEER, NET_OUR, NET_OUR_MAC);
     /* The peer moves to a new MAC and announces it (gratuitous ARP). */
     static const uint8_t new_mac[6] = {0x02, 0xcc, 0, 0, 0, 3};
-    feed_arp(&f, ARP_OP_REQUEST, new_mac, PEER, PEER, eth_broadcast);
+    feed_arp(&f, ARP_OP_REQUEST, new_mac, NET_PEER, NET_PEER, eth_broadcast);
     uint8_t mac[6];
-    cr_assert_eq(arp_lookup(f.st, f.ifx, PEER, mac), ARP_REACHABLE);
+    cr_assert_eq(arp_lookup(f.st, f.ifx, NET_PEER, mac), ARP_REACHABLE);
     cr_assert_eq(memcmp(mac, new_mac, 6), 0);
     teardown(&f);
 }
 
 Test(arp, request_for_us_is_answered_and_learned)
 {
-    struct fix f;
+    struct netfix f;
     setup(&f);
     capture_clear(&f.cap);
-    feed_arp(&f, ARP_OP_REQUEST, peer_mac, PEER, OUR, eth_broadcast);
+    feed_arp(&f, ARP_OP_REQUEST, NET_PEER_MAC, NET_PEER, NET_OUR, eth_broadcast);
     struct eth_hdr eh;
     struct arp_pkt a;
     cr_assert(next_arp(&f, &eh, &a));
-    cr_assert_eq(memcmp(eh.dst, peer_mac, 6), 0);
-    cr_assert_eq(memcmp(eh.src, our_mac, 6), 0);
+    cr_assert_eq(memcmp(eh.dst, NET_PEER_MAC, 6), 0);
+    cr_assert_eq(memcmp(eh.src, NET_OUR_MAC, 6), 0);
     cr_assert_eq(a.op, ARP_OP_REPLY);
-    cr_assert_eq(a.spa, OUR);
-    cr_assert_eq(a.tpa, PEER);
-    cr_assert_eq(memcmp(a.sha, our_mac, 6), 0);
-    cr_assert_eq(memcmp(a.tha, peer_mac, 6), 0);
-    cr_assert_eq(arp_lookup(f.st, f.ifx, PEER, NULL), ARP_REACHABLE);
+    cr_assert_eq(a.spa, NET_OUR);
+    cr_assert_eq(a.tpa, NET_PEER);
+    cr_assert_eq(memcmp(a.sha, NET_OUR_MAC, 6), 0);
+    cr_assert_eq(memcmp(a.tha, NET_PEER_MAC, 6), 0);
+    cr_assert_eq(arp_lookup(f.st, f.ifx, NET_PEER, NULL), ARP_REACHABLE);
     cr_assert_eq(f.st->ctr.arp_tx_replies, 1);
     /* A request for someone else: no reply, no entry. */
-    feed_arp(&f, ARP_OP_REQUEST, peer_mac, IP4(198, 18, 0, 5), IP4(198, 18, 0, 6), eth_broadcast);
+    feed_arp(&f, ARP_OP_REQUEST, NET_PEER_MAC, IP4(198, 18, 0, 5), IP4(198, 18, 0, 6), eth_broadcast);
     cr_assert_eq(f.cap.count, 0);
     cr_assert_eq(arp_lookup(f.st, f.ifx, IP4(198, 18, 0, 5), NULL), ARP_NONE);
     teardown(&f);
@@ -222,11 +199,11 @@ Test(arp, request_for_us_is_answered_and_learned)
 
 Test(arp, probe_is_answered_without_learning)
 {
-    struct fix f;
+    struct netfix f;
     setup(&f);
     capture_clear(&f.cap);
     /* RFC 5227 probe: sender address 0. */
-    feed_arp(&f, ARP_OP_REQUEST, peer_mac, 0, OUR, eth_broadcast);
+    feed_arp(&f, ARP_OP_REQUEST, NET_PEER_MAC, 0, NET_OUR, eth_broadcast);
     cr_assert_eq(f.cap.count, 1);
     cr_assert_eq(arp_count(f.st), 0);
     teardown(&f);
@@ -234,58 +211,58 @@ Test(arp, probe_is_answered_without_learning)
 
 Test(arp, hostile_senders_ignored)
 {
-    struct fix f;
+    struct netfix f;
     setup(&f);
     capture_clear(&f.cap);
     static const uint8_t mcast[6] = {0x01, 0, 0x5e, 0, 0, 1};
-    feed_arp(&f, ARP_OP_REQUEST, mcast, PEER, OUR, eth_broadcast);
-    feed_arp(&f, ARP_OP_REQUEST, peer_mac, IP4(224, 0, 0, 1), OUR, eth_broadcast);
-    feed_arp(&f, ARP_OP_REQUEST, peer_mac, IP4(127, 0, 0, 1), OUR, eth_broadcast);
-    feed_arp(&f, ARP_OP_REQUEST, peer_mac, IP4(255, 255, 255, 255), OUR, eth_broadcast);
+    feed_arp(&f, ARP_OP_REQUEST, mcast, NET_PEER, NET_OUR, eth_broadcast);
+    feed_arp(&f, ARP_OP_REQUEST, NET_PEER_MAC, IP4(224, 0, 0, 1), NET_OUR, eth_broadcast);
+    feed_arp(&f, ARP_OP_REQUEST, NET_PEER_MAC, IP4(127, 0, 0, 1), NET_OUR, eth_broadcast);
+    feed_arp(&f, ARP_OP_REQUEST, NET_PEER_MAC, IP4(255, 255, 255, 255), NET_OUR, eth_broadcast);
     cr_assert_eq(f.st->ctr.arp_rx_bad, 4);
     cr_assert_eq(f.cap.count, 0);
     cr_assert_eq(arp_count(f.st), 0);
     /* Someone claiming our own address does not enter the cache. */
-    feed_arp(&f, ARP_OP_REQUEST, peer_mac, OUR, OUR, eth_broadcast);
-    cr_assert_eq(arp_lookup(f.st, f.ifx, OUR, NULL), ARP_NONE);
+    feed_arp(&f, ARP_OP_REQUEST, NET_PEER_MAC, NET_OUR, NET_OUR, eth_broadcast);
+    cr_assert_eq(arp_lookup(f.st, f.ifx, NET_OUR, NULL), ARP_NONE);
     teardown(&f);
 }
 
 Test(arp, reachable_goes_stale_then_away)
 {
-    struct fix f;
+    struct netfix f;
     setup(&f);
-    feed_arp(&f, ARP_OP_REQUEST, peer_mac, PEER, OUR, eth_broadcast);
-    cr_assert_eq(arp_lookup(f.st, f.ifx, PEER, NULL), ARP_REACHABLE);
+    feed_arp(&f, ARP_OP_REQUEST, NET_PEER_MAC, NET_PEER, NET_OUR, eth_broadcast);
+    cr_assert_eq(arp_lookup(f.st, f.ifx, NET_PEER, NULL), ARP_REACHABLE);
     advance(&f, (uint64_t)ARP_REACHABLE_MS * 1000 + 1000);
-    cr_assert_eq(arp_lookup(f.st, f.ifx, PEER, NULL), ARP_STALE);
+    cr_assert_eq(arp_lookup(f.st, f.ifx, NET_PEER, NULL), ARP_STALE);
     /* Used while stale: still sent at once, and re-checked by a unicast request. */
     capture_clear(&f.cap);
     uint64_t req = f.st->ctr.arp_tx_requests;
-    cr_assert_eq(send_to(&f, PEER), 0);
+    cr_assert_eq(send_to(&f, NET_PEER), 0);
     cr_assert_eq(f.st->ctr.arp_tx_requests, req + 1);
     cr_assert_eq(f.cap.count, 2);
     struct eth_hdr eh;
     struct arp_pkt a;
     cr_assert(next_arp(&f, &eh, &a));
-    cr_assert_eq(memcmp(eh.dst, peer_mac, 6), 0, "unicast poll");
+    cr_assert_eq(memcmp(eh.dst, NET_PEER_MAC, 6), 0, "unicast poll");
     /* No answer and no more use: gone after ARP_STALE_MS. */
     advance(&f, (uint64_t)ARP_STALE_MS * 1000 + 1000);
     advance(&f, 1000);
-    cr_assert_eq(arp_lookup(f.st, f.ifx, PEER, NULL), ARP_NONE);
+    cr_assert_eq(arp_lookup(f.st, f.ifx, NET_PEER, NULL), ARP_NONE);
     teardown(&f);
 }
 
 Test(arp, cache_cap_evicts_lru_but_not_static)
 {
-    struct fix f;
+    struct netfix f;
     setup(&f);
-    cr_assert_eq(arp_add_static(f.st, f.ifx, IP4(198, 18, 1, 1), peer_mac), 0);
+    cr_assert_eq(arp_add_static(f.st, f.ifx, IP4(198, 18, 1, 1), NET_PEER_MAC), 0);
     for (uint32_t i = 0; i < ARP_CACHE_MAX + 20; i++) {
         uint8_t mac[6] = {0x02, 0xdd, 0, 0, (uint8_t)(i >> 8), (uint8_t)i};
         /* Requests for us from many neighbours (ARP does not ask whether the
          * sender is on-link; Linux does not either for requests to us). */
-        feed_arp(&f, ARP_OP_REQUEST, mac, IP4(198, 18, 2, 0) + i, OUR, eth_broadcast);
+        feed_arp(&f, ARP_OP_REQUEST, mac, IP4(198, 18, 2, 0) + i, NET_OUR, eth_broadcast);
     }
     cr_assert_eq(arp_count(f.st), ARP_CACHE_MAX);
     cr_assert_eq(f.st->ctr.arp_cache_evictions, 21);
@@ -297,26 +274,26 @@ Test(arp, cache_cap_evicts_lru_but_not_static)
 
 Test(arp, pending_queue_is_bounded)
 {
-    struct fix f;
+    struct netfix f;
     setup(&f);
     for (int i = 0; i < ARP_PENDING_MAX + 5; i++)
-        cr_assert_eq(send_to(&f, PEER), 0);
-    cr_assert_eq(arp_pending(f.st, f.ifx, PEER), ARP_PENDING_MAX);
+        cr_assert_eq(send_to(&f, NET_PEER), 0);
+    cr_assert_eq(arp_pending(f.st, f.ifx, NET_PEER), ARP_PENDING_MAX);
     cr_assert_eq(f.st->ctr.arp_pending_drops, 5);
     teardown(&f);
 }
 
 Test(arp, static_entry_never_expires)
 {
-    struct fix f;
+    struct netfix f;
     setup(&f);
-    cr_assert_eq(arp_add_static(f.st, f.ifx, PEER, peer_mac), 0);
+    cr_assert_eq(arp_add_static(f.st, f.ifx, NET_PEER, NET_PEER_MAC), 0);
     advance(&f, 3600ull * 1000000);
-    cr_assert_eq(arp_lookup(f.st, f.ifx, PEER, NULL), ARP_STATIC);
+    cr_assert_eq(arp_lookup(f.st, f.ifx, NET_PEER, NULL), ARP_STATIC);
     capture_clear(&f.cap);
-    send_to(&f, PEER);
+    send_to(&f, NET_PEER);
     cr_assert_eq(f.cap.count, 1);
     cr_assert_eq(f.st->ctr.arp_tx_requests, 0);
-    cr_assert_eq(arp_add_static(f.st, f.ifx, PEER, eth_broadcast), -EINVAL);
+    cr_assert_eq(arp_add_static(f.st, f.ifx, NET_PEER, eth_broadcast), -EINVAL);
     teardown(&f);
 }

@@ -17,47 +17,22 @@
 #include "stack/wire/icmp.h"
 #include "stack/wire/ipv4.h"
 
-static const uint8_t our_mac[6] = {0x02, 0xaa, 0, 0, 0, 1};
-static const uint8_t peer_mac[6] = {0x02, 0xbb, 0, 0, 0, 2};
-#define OUR IP4(198, 18, 0, 2)
-#define PEER IP4(198, 18, 0, 1)
 
-struct fix {
-    struct stack *st;
-    int ifx;
-    struct capture cap;
-    uint64_t now;
-};
-
-static void setup(struct fix *f)
+static void setup(struct netfix *f)
 {
-    memset(f, 0, sizeof *f);
-    f->now = 1000000;
-    f->st = stack_create(11, f->now);
-    /* IPv4 only: no IPv6 DAD / router solicitation frames in the capture. */
-    stack_ip6_settings(f->st)->enabled = false;
-    stack_add_loopback(f->st);
-    f->ifx = stack_add_netif(f->st, "eth0", our_mac, 1500, capture_tx, &f->cap);
-    cr_assert_eq(stack_add_ip4(f->st, f->ifx, OUR, 24), 0);
-    cr_assert_eq(arp_add_static(f->st, f->ifx, PEER, peer_mac), 0);
-    capture_clear(&f->cap);
+    netfix_setup(f, 11, 1000000, NETFIX_IPV4_ONLY | NETFIX_LOOPBACK | NETFIX_STATIC_PEER);
 }
-
-static void teardown(struct fix *f)
-{
-    stack_destroy(f->st);
-    capture_clear(&f->cap);
-}
+static void teardown(struct netfix *f) { netfix_teardown(f); }
 
 /* Feeds an IPv4 packet in an Ethernet frame to us.  hdr fields as given;
  * payload copied; checksum computed unless bad_csum. */
-static void feed_ip(struct fix *f, const struct ipv4_hdr *h, const void *payload, size_t len,
+static void feed_ip(struct netfix *f, const struct ipv4_hdr *h, const void *payload, size_t len,
                     const uint8_t eth_dst[6])
 {
     static uint8_t frame[70000];
     struct eth_hdr eh = {.type = ETHERTYPE_IPV4};
-    memcpy(eh.dst, eth_dst ? eth_dst : our_mac, 6);
-    memcpy(eh.src, peer_mac, 6);
+    memcpy(eh.dst, eth_dst ? eth_dst : NET_OUR_MAC, 6);
+    memcpy(eh.src, NET_PEER_MAC, 6);
     eth_emit(&eh, frame);
     struct ipv4_hdr hh = *h;
     hh.total_len = (uint16_t)(20 + len);
@@ -89,8 +64,8 @@ static int dummy_tx(void *ctx, const uint8_t *frame, size_t len, const struct pk
 Test(route4, longest_prefix_default_and_none)
 {
     struct stack *st = stack_create(1, 0);
-    int a = stack_add_netif(st, "a", our_mac, 1500, dummy_tx, NULL);
-    int b = stack_add_netif(st, "b", peer_mac, 1500, dummy_tx, NULL);
+    int a = stack_add_netif(st, "a", NET_OUR_MAC, 1500, dummy_tx, NULL);
+    int b = stack_add_netif(st, "b", NET_PEER_MAC, 1500, dummy_tx, NULL);
     cr_assert_eq(stack_add_ip4(st, a, IP4(198, 18, 0, 2), 24), 0);
     cr_assert_eq(stack_add_ip4(st, b, IP4(198, 19, 0, 2), 16), 0);
     cr_assert_null(stack_route4(st, IP4(203, 0, 113, 1)), "no default route yet");
@@ -130,7 +105,7 @@ Test(route4, longest_prefix_default_and_none)
 Test(route4, metric_breaks_ties_and_host_route)
 {
     struct stack *st = stack_create(1, 0);
-    int a = stack_add_netif(st, "a", our_mac, 1500, dummy_tx, NULL);
+    int a = stack_add_netif(st, "a", NET_OUR_MAC, 1500, dummy_tx, NULL);
     stack_add_ip4(st, a, IP4(198, 18, 0, 2), 24);
     cr_assert_eq(stack_add_route4(st, 0, 0, IP4(198, 18, 0, 1), a), 0);
     cr_assert_eq(stack_add_route4(st, 0, 0, IP4(198, 18, 0, 3), a), 0);
@@ -147,7 +122,7 @@ Test(route4, metric_breaks_ties_and_host_route)
 Test(route4, addresses_and_local_checks)
 {
     struct stack *st = stack_create(1, 0);
-    int a = stack_add_netif(st, "a", our_mac, 1500, dummy_tx, NULL);
+    int a = stack_add_netif(st, "a", NET_OUR_MAC, 1500, dummy_tx, NULL);
     cr_assert_eq(stack_add_ip4(st, a, IP4(198, 18, 0, 2), 24), 0);
     cr_assert_eq(stack_add_ip4(st, a, IP4(198, 18, 0, 2), 24), -EEXIST);
     cr_assert_eq(stack_add_ip4(st, a, IP4(224, 0, 0, 1), 24), -EINVAL);
@@ -169,11 +144,11 @@ Test(route4, addresses_and_local_checks)
 
 Test(ipv4, echo_reply_and_validation_counters)
 {
-    struct fix f;
+    struct netfix f;
     setup(&f);
     uint8_t icmp[64];
     size_t n = echo(icmp, 20);
-    struct ipv4_hdr h = hdr(PEER, OUR, 1);
+    struct ipv4_hdr h = hdr(NET_PEER, NET_OUR, 1);
     feed_ip(&f, &h, icmp, n, NULL);
     cr_assert_eq(f.st->ctr.icmp_tx_echo_replies, 1);
     cr_assert_eq(f.cap.count, 1);
@@ -186,8 +161,8 @@ Test(ipv4, echo_reply_and_validation_counters)
     /* Corrupt the header checksum by hand. */
     uint8_t frame[128];
     struct eth_hdr eh = {.type = ETHERTYPE_IPV4};
-    memcpy(eh.dst, our_mac, 6);
-    memcpy(eh.src, peer_mac, 6);
+    memcpy(eh.dst, NET_OUR_MAC, 6);
+    memcpy(eh.src, NET_PEER_MAC, 6);
     eth_emit(&eh, frame);
     h.total_len = (uint16_t)(20 + n);
     ipv4_emit(&h, frame + 14);
@@ -216,20 +191,20 @@ Test(ipv4, echo_reply_and_validation_counters)
 
 Test(ipv4, martians_and_strangers_dropped)
 {
-    struct fix f;
+    struct netfix f;
     setup(&f);
     uint8_t icmp[64];
     size_t n = echo(icmp, 8);
     uint32_t bad_src[] = {IP4(224, 0, 0, 5), IP4(127, 0, 0, 1), IP4(255, 255, 255, 255),
                           IP4(198, 18, 0, 255), IP4(240, 0, 0, 1), 0};
     for (size_t i = 0; i < sizeof bad_src / sizeof bad_src[0]; i++) {
-        struct ipv4_hdr h = hdr(bad_src[i], OUR, 1);
+        struct ipv4_hdr h = hdr(bad_src[i], NET_OUR, 1);
         feed_ip(&f, &h, icmp, n, NULL);
     }
     cr_assert_eq(f.st->ctr.ip_rx_bad_source, 6);
-    struct ipv4_hdr h = hdr(PEER, IP4(198, 18, 0, 99), 1);
+    struct ipv4_hdr h = hdr(NET_PEER, IP4(198, 18, 0, 99), 1);
     feed_ip(&f, &h, icmp, n, NULL);
-    h = hdr(PEER, IP4(127, 0, 0, 1), 1); /* 127/8 from a wire is not ours */
+    h = hdr(NET_PEER, IP4(127, 0, 0, 1), 1); /* 127/8 from a wire is not ours */
     feed_ip(&f, &h, icmp, n, NULL);
     cr_assert_eq(f.st->ctr.ip_rx_not_for_us, 2);
     cr_assert_eq(f.cap.count, 0);
@@ -239,11 +214,11 @@ Test(ipv4, martians_and_strangers_dropped)
 
 Test(ipv4, broadcast_ping_ignored_by_default)
 {
-    struct fix f;
+    struct netfix f;
     setup(&f);
     uint8_t icmp[64];
     size_t n = echo(icmp, 8);
-    struct ipv4_hdr h = hdr(PEER, IP4(198, 18, 0, 255), 1);
+    struct ipv4_hdr h = hdr(NET_PEER, IP4(198, 18, 0, 255), 1);
     feed_ip(&f, &h, icmp, n, eth_broadcast);
     h.dst = IP4(255, 255, 255, 255);
     feed_ip(&f, &h, icmp, n, eth_broadcast);
@@ -255,12 +230,12 @@ Test(ipv4, broadcast_ping_ignored_by_default)
     struct cap_frame *fr = capture_pop(&f.cap);
     struct ipv4_hdr r;
     cr_assert_eq(ipv4_parse(fr->data + 14, fr->len - 14, &r, true), 0);
-    cr_assert_eq(r.src, OUR, "answered from our address on that link");
+    cr_assert_eq(r.src, NET_OUR, "answered from our address on that link");
     free(fr);
     teardown(&f);
 }
 
-static void expect_unreach(struct fix *f, uint8_t code, uint32_t to)
+static void expect_unreach(struct netfix *f, uint8_t code, uint32_t to)
 {
     struct cap_frame *fr = capture_pop(&f->cap);
     cr_assert_not_null(fr);
@@ -280,13 +255,13 @@ static void expect_unreach(struct fix *f, uint8_t code, uint32_t to)
 
 Test(ipv4, protocol_unreachable_unless_raw_socket)
 {
-    struct fix f;
+    struct netfix f;
     setup(&f);
     uint8_t data[16] = {1, 2, 3};
-    struct ipv4_hdr h = hdr(PEER, OUR, 253);
+    struct ipv4_hdr h = hdr(NET_PEER, NET_OUR, 253);
     feed_ip(&f, &h, data, sizeof data, NULL);
     cr_assert_eq(f.st->ctr.ip_rx_unknown_proto, 1);
-    expect_unreach(&f, ICMP_PROTO_UNREACH, PEER);
+    expect_unreach(&f, ICMP_PROTO_UNREACH, NET_PEER);
     /* Broadcast: no error (RFC 1122 3.2.2). */
     h.dst = IP4(198, 18, 0, 255);
     feed_ip(&f, &h, data, sizeof data, eth_broadcast);
@@ -294,7 +269,7 @@ Test(ipv4, protocol_unreachable_unless_raw_socket)
     /* A raw socket of that protocol takes it: no error. */
     struct sock *s;
     cr_assert_eq(sock_create(f.st, AF_INET, SOCK_RAW, 253, &s), 0);
-    h.dst = OUR;
+    h.dst = NET_OUR;
     feed_ip(&f, &h, data, sizeof data, NULL);
     cr_assert_eq(f.cap.count, 0);
     uint8_t got[64];
@@ -306,17 +281,17 @@ Test(ipv4, protocol_unreachable_unless_raw_socket)
 
 Test(ipv4, no_error_about_icmp_errors)
 {
-    struct fix f;
+    struct netfix f;
     setup(&f);
     /* A port unreachable about a UDP datagram we never sent: ICMP takes it
      * (and finds no socket); we must not answer an error with an error. */
     uint8_t msg[64] = {0};
-    struct ipv4_hdr q = hdr(OUR, PEER, 17);
+    struct ipv4_hdr q = hdr(NET_OUR, NET_PEER, 17);
     q.total_len = 28;
     ipv4_emit(&q, msg + 8);
     struct icmp_hdr ic = {.type = ICMP_DEST_UNREACH, .code = ICMP_PORT_UNREACH, .data = msg + 8, .data_len = 28};
     size_t n = icmp_emit(&ic, msg);
-    struct ipv4_hdr h = hdr(PEER, OUR, 1);
+    struct ipv4_hdr h = hdr(NET_PEER, NET_OUR, 1);
     feed_ip(&f, &h, msg, n, NULL);
     cr_assert_eq(f.st->ctr.icmp_rx_errors, 1);
     cr_assert_eq(f.cap.count, 0);
@@ -325,13 +300,13 @@ Test(ipv4, no_error_about_icmp_errors)
 
 Test(ipv4, unreachable_rate_limited)
 {
-    struct fix f;
+    struct netfix f;
     setup(&f);
     f.st->cfg.icmp_rate_burst = 3;
     f.st->cfg.icmp_rate_ms = 1000;
     /* re-seed the bucket with the new burst by draining the old one */
     uint8_t data[8] = {0};
-    struct ipv4_hdr h = hdr(PEER, OUR, 253);
+    struct ipv4_hdr h = hdr(NET_PEER, NET_OUR, 253);
     for (int i = 0; i < 100; i++)
         feed_ip(&f, &h, data, sizeof data, NULL);
     uint64_t sent = f.st->ctr.icmp_tx_unreachables;
@@ -353,11 +328,11 @@ Test(ipv4, unreachable_rate_limited)
 
 Test(ipv4, df_too_big_is_emsgsize_else_fragmented)
 {
-    struct fix f;
+    struct netfix f;
     setup(&f);
     struct pkt *p = pkt_alloc(3000);
     memset(pkt_put(p, 3000), 0x11, 3000);
-    struct ip_tx tx = {.dst = ip4(PEER), .proto = 253, .df = true, .ifindex = -1};
+    struct ip_tx tx = {.dst = ip4(NET_PEER), .proto = 253, .df = true, .ifindex = -1};
     cr_assert_eq(ip_output(f.st, p, &tx), -EMSGSIZE);
     cr_assert_eq(f.st->ctr.ip_frag_df_drops, 1);
     p = pkt_alloc(3000);
@@ -388,18 +363,18 @@ Test(ipv4, df_too_big_is_emsgsize_else_fragmented)
 
 Test(ipv4, frag_needed_lowers_path_mtu)
 {
-    struct fix f;
+    struct netfix f;
     setup(&f);
-    struct ipaddr peer = ip4(PEER);
+    struct ipaddr peer = ip4(NET_PEER);
     cr_assert_eq(ip_path_mtu(f.st, &peer), 1500);
     uint8_t msg[64] = {0};
-    struct ipv4_hdr q = hdr(OUR, PEER, 6);
+    struct ipv4_hdr q = hdr(NET_OUR, NET_PEER, 6);
     q.total_len = 1500;
     ipv4_emit(&q, msg + 8);
     struct icmp_hdr ic = {.type = ICMP_DEST_UNREACH, .code = ICMP_FRAG_NEEDED, .rest = 1280,
                           .data = msg + 8, .data_len = 28};
     size_t n = icmp_emit(&ic, msg);
-    struct ipv4_hdr h = hdr(IP4(198, 18, 0, 1), OUR, 1);
+    struct ipv4_hdr h = hdr(IP4(198, 18, 0, 1), NET_OUR, 1);
     feed_ip(&f, &h, msg, n, NULL);
     cr_assert_eq(ip_path_mtu(f.st, &peer), 1280);
     /* Absurd values are ignored (RFC 1191: never below 68). */
@@ -416,7 +391,7 @@ Test(ipv4, frag_needed_lowers_path_mtu)
 
 Test(ipv4, broadcast_goes_to_broadcast_mac)
 {
-    struct fix f;
+    struct netfix f;
     setup(&f);
     struct pkt *p = pkt_alloc(8);
     memset(pkt_put(p, 8), 0, 8);
@@ -435,20 +410,20 @@ Test(ipv4, broadcast_goes_to_broadcast_mac)
 /* A 2000-byte payload of protocol 253, its bytes a known pattern. */
 static uint8_t pattern[3000];
 
-static void feed_frag(struct fix *f, uint16_t id, size_t off, size_t len, bool mf, uint8_t xor_)
+static void feed_frag(struct netfix *f, uint16_t id, size_t off, size_t len, bool mf, uint8_t xor_)
 {
     uint8_t tmp[3000];
     memcpy(tmp, pattern + off, len);
     if (xor_)
         tmp[0] ^= xor_;
-    struct ipv4_hdr h = hdr(PEER, OUR, 253);
+    struct ipv4_hdr h = hdr(NET_PEER, NET_OUR, 253);
     h.id = id;
     h.frag_off = (uint16_t)off;
     h.mf = mf;
     feed_ip(f, &h, tmp, len, NULL);
 }
 
-static struct sock *raw253(struct fix *f)
+static struct sock *raw253(struct netfix *f)
 {
     for (size_t i = 0; i < sizeof pattern; i++)
         pattern[i] = (uint8_t)(i * 31 + 7);
@@ -470,7 +445,7 @@ static void expect_whole(struct sock *s, size_t len)
 
 Test(reass, in_order)
 {
-    struct fix f;
+    struct netfix f;
     setup(&f);
     struct sock *s = raw253(&f);
     feed_frag(&f, 1, 0, 800, true, 0);
@@ -487,7 +462,7 @@ Test(reass, in_order)
 
 Test(reass, out_of_order_and_duplicates)
 {
-    struct fix f;
+    struct netfix f;
     setup(&f);
     struct sock *s = raw253(&f);
     feed_frag(&f, 2, 1600, 400, false, 0);
@@ -505,7 +480,7 @@ Test(reass, out_of_order_and_duplicates)
 
 Test(reass, inconsistent_overlap_drops_datagram)
 {
-    struct fix f;
+    struct netfix f;
     setup(&f);
     struct sock *s = raw253(&f);
     feed_frag(&f, 3, 0, 800, true, 0);
@@ -522,7 +497,7 @@ Test(reass, inconsistent_overlap_drops_datagram)
 
 Test(reass, contradicting_ends_and_bad_sizes)
 {
-    struct fix f;
+    struct netfix f;
     setup(&f);
     struct sock *s = raw253(&f);
     /* Two different "last" fragments. */
@@ -539,7 +514,7 @@ Test(reass, contradicting_ends_and_bad_sizes)
     feed_frag(&f, 7, 0, 801, true, 0);
     cr_assert_eq(f.st->ctr.ip_reass_bad, 1);
     /* Beyond 65535 bytes in all. */
-    struct ipv4_hdr h = hdr(PEER, OUR, 253);
+    struct ipv4_hdr h = hdr(NET_PEER, NET_OUR, 253);
     h.id = 8;
     h.frag_off = 65528;
     h.mf = false;
@@ -552,7 +527,7 @@ Test(reass, contradicting_ends_and_bad_sizes)
 
 Test(reass, timeout_sends_time_exceeded_and_frees)
 {
-    struct fix f;
+    struct netfix f;
     setup(&f);
     struct sock *s = raw253(&f);
     feed_frag(&f, 9, 0, 800, true, 0);
@@ -578,7 +553,7 @@ Test(reass, timeout_sends_time_exceeded_and_frees)
 
 Test(reass, memory_and_count_caps)
 {
-    struct fix f;
+    struct netfix f;
     setup(&f);
     struct sock *s = raw253(&f);
     /* Many datagrams in progress: never more than the cap. */

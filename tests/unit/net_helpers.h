@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <criterion/criterion.h>
+
+#include "stack/arp.h"
+#include "stack/ip6.h"
 #include "stack/stack.h"
 
 struct cap_frame {
@@ -133,6 +137,61 @@ static inline void twire_fini(struct twire *w)
         stack_destroy(w->st[i]);
         capture_clear(&w->q[i]);
     }
+}
+
+/* ---- One stack on a captured interface: the ARP / IPv4 / robustness tests'
+ * fixture.  The stack is 198.18.0.2 (MAC 02:aa:00:00:00:01) on eth0, MTU
+ * 1500; its peer is 198.18.0.1 (02:bb:00:00:00:02); everything the stack
+ * sends lands in `cap`. ---- */
+#define NET_OUR IP4(198, 18, 0, 2)
+#define NET_PEER IP4(198, 18, 0, 1)
+static inline const uint8_t *net_our_mac(void)
+{
+    static const uint8_t m[6] = {0x02, 0xaa, 0, 0, 0, 1};
+    return m;
+}
+static inline const uint8_t *net_peer_mac(void)
+{
+    static const uint8_t m[6] = {0x02, 0xbb, 0, 0, 0, 2};
+    return m;
+}
+#define NET_OUR_MAC net_our_mac()
+#define NET_PEER_MAC net_peer_mac()
+
+struct netfix {
+    struct stack *st;
+    int ifx;
+    struct capture cap;
+    uint64_t now;
+};
+
+/* What a test wants besides the interface (netfix_setup's flags). */
+#define NETFIX_IPV4_ONLY    1u  /* IPv6 off: no DAD / router solicitation frames */
+#define NETFIX_LOOPBACK     2u  /* a loopback interface (127.0.0.1) first */
+#define NETFIX_STATIC_PEER  4u  /* the peer's MAC in the ARP cache, and the capture emptied */
+
+/* The stack is created with `seed` at time `now` (µs). */
+static inline void netfix_setup(struct netfix *f, uint64_t seed, uint64_t now, unsigned flags)
+{
+    memset(f, 0, sizeof *f);
+    f->now = now;
+    f->st = stack_create(seed, f->now);
+    if (flags & NETFIX_IPV4_ONLY)
+        stack_ip6_settings(f->st)->enabled = false;
+    if (flags & NETFIX_LOOPBACK)
+        stack_add_loopback(f->st);
+    f->ifx = stack_add_netif(f->st, "eth0", NET_OUR_MAC, 1500, capture_tx, &f->cap);
+    cr_assert_eq(stack_add_ip4(f->st, f->ifx, NET_OUR, 24), 0);
+    if (flags & NETFIX_STATIC_PEER) {
+        cr_assert_eq(arp_add_static(f->st, f->ifx, NET_PEER, NET_PEER_MAC), 0);
+        capture_clear(&f->cap);
+    }
+}
+
+static inline void netfix_teardown(struct netfix *f)
+{
+    stack_destroy(f->st);
+    capture_clear(&f->cap);
 }
 
 #endif

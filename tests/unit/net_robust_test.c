@@ -28,28 +28,24 @@ static uint32_t rnd(void)
     return (uint32_t)(rs >> 11);
 }
 
-static const uint8_t our_mac[6] = {0x02, 0xaa, 0, 0, 0, 1};
-static const uint8_t peer_mac[6] = {0x02, 0xbb, 0, 0, 0, 2};
-#define OUR IP4(198, 18, 0, 2)
-#define PEER IP4(198, 18, 0, 1)
 
 /* Builds one of several valid frames into f (with Ethernet header); returns its length. */
 static size_t template(uint8_t *f, int kind)
 {
     struct eth_hdr eh = {.type = ETHERTYPE_IPV4};
-    memcpy(eh.dst, (rnd() & 7) ? our_mac : eth_broadcast, 6);
-    memcpy(eh.src, peer_mac, 6);
+    memcpy(eh.dst, (rnd() & 7) ? NET_OUR_MAC : eth_broadcast, 6);
+    memcpy(eh.src, NET_PEER_MAC, 6);
     uint8_t *ip = f + ETH_HDR_LEN;
     uint8_t *l4 = ip + 20;
     size_t l4len = 0;
-    struct ipv4_hdr h = {.ttl = 64, .src = (rnd() & 3) ? PEER : IP4(198, 18, 0, rnd() & 255),
-                         .dst = (rnd() & 7) ? OUR : IP4(198, 18, 0, 255), .id = (uint16_t)(rnd() & 7)};
+    struct ipv4_hdr h = {.ttl = 64, .src = (rnd() & 3) ? NET_PEER : IP4(198, 18, 0, rnd() & 255),
+                         .dst = (rnd() & 7) ? NET_OUR : IP4(198, 18, 0, 255), .id = (uint16_t)(rnd() & 7)};
     struct ipaddr s4 = ip4(h.src), d4 = ip4(h.dst);
     switch (kind) {
     case 0: { /* ARP */
         eh.type = ETHERTYPE_ARP;
-        struct arp_pkt a = {.op = (uint16_t)(1 + (rnd() & 1)), .spa = IP4(198, 18, 0, rnd() & 255), .tpa = OUR};
-        memcpy(a.sha, peer_mac, 6);
+        struct arp_pkt a = {.op = (uint16_t)(1 + (rnd() & 1)), .spa = IP4(198, 18, 0, rnd() & 255), .tpa = NET_OUR};
+        memcpy(a.sha, NET_PEER_MAC, 6);
         a.sha[5] = (uint8_t)rnd();
         eth_emit(&eh, f);
         arp_pkt_emit(&a, ip);
@@ -73,7 +69,7 @@ static size_t template(uint8_t *f, int kind)
     case 3: { /* ICMP error quoting a UDP datagram of ours */
         h.proto = 1;
         uint8_t q[28];
-        struct ipv4_hdr qh = {.ttl = 1, .proto = 17, .src = OUR, .dst = PEER, .total_len = 28};
+        struct ipv4_hdr qh = {.ttl = 1, .proto = 17, .src = NET_OUR, .dst = NET_PEER, .total_len = 28};
         ipv4_emit(&qh, q);
         q[20] = 0, q[21] = 53, q[22] = 0x30, q[23] = 0x39;
         q[24] = 0, q[25] = 8, q[26] = q[27] = 0;
@@ -139,19 +135,19 @@ Test(net_robust, random_and_mutated_frames)
     rs = 0x9e3779b97f4a7c15ull;
     struct stack *st = stack_create(2024, 0);
     stack_add_loopback(st);
-    int eth = stack_add_netif(st, "eth0", our_mac, 1500, nop_tx, NULL);
+    int eth = stack_add_netif(st, "eth0", NET_OUR_MAC, 1500, nop_tx, NULL);
     int tun = stack_add_tun(st, "tun0", 1400, nop_tx, NULL);
-    stack_add_ip4(st, eth, OUR, 24);
+    stack_add_ip4(st, eth, NET_OUR, 24);
     stack_add_ip4(st, tun, IP4(198, 18, 1, 2), 24);
-    stack_add_route4(st, 0, 0, PEER, eth);
-    arp_add_static(st, eth, IP4(198, 18, 0, 7), peer_mac);
+    stack_add_route4(st, 0, 0, NET_PEER, eth);
+    arp_add_static(st, eth, IP4(198, 18, 0, 7), NET_PEER_MAC);
     struct sock *s[5];
     cr_assert_eq(sock_create(st, AF_INET, SOCK_DGRAM, 0, &s[0]), 0);
     struct endpoint e53 = {.addr = ip4(0), .port = 53};
     sock_bind(s[0], &e53);
     cr_assert_eq(sock_create(st, AF_INET, SOCK_DGRAM, 0, &s[1]), 0);
-    struct endpoint peer = {.addr = ip4(PEER), .port = 12345};
-    struct endpoint e53b = {.addr = ip4(OUR), .port = 53};
+    struct endpoint peer = {.addr = ip4(NET_PEER), .port = 12345};
+    struct endpoint e53b = {.addr = ip4(NET_OUR), .port = 53};
     int one = 1;
     sock_setsockopt(s[1], SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     sock_setsockopt(s[0], SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -173,7 +169,7 @@ Test(net_robust, random_and_mutated_frames)
             for (size_t k = 0; k < len; k++)
                 f[k] = (uint8_t)rnd();
             if (len >= 14 && (rnd() & 1)) {
-                memcpy(f, our_mac, 6);
+                memcpy(f, NET_OUR_MAC, 6);
                 f[12] = 0x08;
                 f[13] = (rnd() & 1) ? 0x00 : 0x06;
             }
