@@ -25,13 +25,26 @@ static const char *section(const char *name, char *buf, size_t n)
     return buf;
 }
 
-char *tapir_counters_format(const struct tapir_counters *c)
+/* Runs write(f, arg) on a memory stream and returns its text (caller
+ * frees), or NULL. */
+static char *text_of(void (*write)(FILE *f, const void *arg), const void *arg)
 {
     char *text = NULL;
     size_t size = 0;
     FILE *f = open_memstream(&text, &size);
     if (!f)
         return NULL;
+    write(f, arg);
+    if (fclose(f) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+static void write_counters(FILE *f, const void *arg)
+{
+    const struct tapir_counters *c = arg;
     char last[32] = "", sbuf[32];
 #define TAPIR_COUNTER_LINE(name, desc)                                                             \
     if (c->name) {                                                                                 \
@@ -44,26 +57,22 @@ char *tapir_counters_format(const struct tapir_counters *c)
     }
     TAPIR_COUNTERS(TAPIR_COUNTER_LINE)
 #undef TAPIR_COUNTER_LINE
-    if (fclose(f) != 0) {
-        free(text);
-        return NULL;
-    }
-    return text;
+}
+
+char *tapir_counters_format(const struct tapir_counters *c)
+{
+    return text_of(write_counters, c);
+}
+
+static void write_gauges(FILE *f, const void *arg)
+{
+    const struct tapir_gauges *g = arg;
+#define TAPIR_GAUGE_LINE(name, desc) fprintf(f, "%-16s %llu  %s\n", #name, (unsigned long long)g->name, desc);
+    TAPIR_GAUGES(TAPIR_GAUGE_LINE)
+#undef TAPIR_GAUGE_LINE
 }
 
 char *tapir_gauges_format(const struct tapir_gauges *g)
 {
-    char *text = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&text, &size);
-    if (!f)
-        return NULL;
-#define TAPIR_GAUGE_LINE(name, desc) fprintf(f, "%-16s %llu  %s\n", #name, (unsigned long long)g->name, desc);
-    TAPIR_GAUGES(TAPIR_GAUGE_LINE)
-#undef TAPIR_GAUGE_LINE
-    if (fclose(f) != 0) {
-        free(text);
-        return NULL;
-    }
-    return text;
+    return text_of(write_gauges, g);
 }
