@@ -19,7 +19,9 @@
  * --legacy uses tapir_ssl() (no verification); otherwise a client context
  * verifying against --cacert with host name --servername (default HOST).
  * --nonblock runs it all on a non-blocking socket driven by tapir_select:
- * want-read / want-write tell which way to wait (counted: "want-read: N").
+ * want-read / want-write tell which way to wait (counted: "want-read: N");
+ * after the handshake one read before sending anything must want to read
+ * ("read before sending: want-read").
  */
 #include <errno.h>
 #include <openssl/evp.h>
@@ -197,6 +199,19 @@ int main(int argc, char **argv)
     tapir_ssl_cipher(s, &cname, &cver, &bits);
     printf("version: %s\ncipher: %s %d\n", tapir_ssl_version(s), cname, bits);
     printf("server: %s\nissuer: %s\n", tapir_ssl_server(s), tapir_ssl_issuer(s));
+    if (nonblock) {
+        /* Nothing asked of the server yet (s_server -rev speaks only when
+         * spoken to): a read now must ask to wait.  The waits counted in
+         * "want-read" may all be avoided by a fast peer (its answer already
+         * there when we read), so this is the one certain want-read. */
+        char c;
+        ssize_t n = tapir_ssl_recv(s, &c, 1);
+        const tapir_error *e = tapir_last_error();
+        if (n < 0 && e->kind == TAPIR_ERR_SSL_WANT_READ)
+            printf("read before sending: want-read\n");
+        else
+            printf("read before sending: %zd (%s)\n", n, n < 0 ? tapir_strerror() : "data");
+    }
 
     if (send_text) {
         size_t l = strlen(send_text);
