@@ -178,6 +178,8 @@
 #define TCP_CC_DEFAULT       "cubic"
 #define TCP_ECN_DEFAULT      2        /* Linux tcp_ecn: accept ECN when the peer asks (RFC 3168) */
 #define TCP_HYSTART_DETECT   3        /* CUBIC HyStart: 1 ACK train + 2 delay (Linux hystart_detect) */
+#define TCP_PSH_MARKS        16       /* PSH positions inside unacknowledged data (forced pushes in
+                                       * long writes); when full, further marks are not kept */
 #define TCP_TXLOG_MAX        32       /* send-time records per connection (per-ACK RTT samples for
                                        * delay-based slow-start exit); when full, later bursts are
                                        * simply not sampled */

@@ -34,5 +34,7 @@ uint32_t cc_slow_start(struct tcpcb *tp, uint32_t acked)
     uint32_t room = tp->ssthresh > tp->cwnd ? tp->ssthresh - tp->cwnd : 0;
     uint32_t grow = acked < room ? acked : room;
     tp->cwnd += grow;
+    if (grow)
+        tp->ss_grow_time = tp->st->now;
     return acked - grow;
 }

@@ -235,6 +235,10 @@ struct tcpcb {
     struct tcp_txrec txlog[TCP_TXLOG_MAX];   /* send times of recent bursts (tcp_txlog.c) */
     uint8_t txlog_head, txlog_n;
     uint32_t snd_max;            /* highest sequence ever sent + 1: below it a send is a retransmission */
+    uint64_t ss_grow_time;       /* when slow start last grew cwnd (PSH placement, tcp_output.c) */
+    uint32_t pushed_seq;         /* end of the data last marked for PSH (Linux's pushed_seq) */
+    uint32_t psh_marks[TCP_PSH_MARKS];   /* forced-push positions not yet acknowledged, in order */
+    uint8_t psh_head, psh_n;
 
     /* RFC 5961 challenge ACK rate limit, and other out-of-window ACKs */
     uint64_t last_oow_ack;
@@ -378,6 +382,10 @@ bool tcp_ecn_echo(struct tcpcb *tp, uint8_t flags);
 void tcp_ecn_window_reduced(struct tcpcb *tp);
 /* In the CWR state: true (and back to Open) once the reduced window is acked. */
 bool tcp_ecn_cwr_over(struct tcpcb *tp);
+
+/* The user queued [start, end) of one write (more: MSG_MORE): Linux's forced
+ * pushes inside it, and, when `final`, the write's end (tcp_output.c). */
+void tcp_psh_write(struct tcpcb *tp, uint32_t start, uint32_t end, bool more, bool final);
 
 /* ---- tcp_txlog.c ---- */
 /* tcp_xmit sent [seq, end) now: remember when, if it is a first transmission;

@@ -14,6 +14,7 @@
 #include "stack/tcp/tcp.h"
 
 static uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+static bool psh_marked(struct tcpcb *tp, uint32_t seq, uint32_t end);
 
 uint32_t tcp_pipe(const struct tcpcb *tp)
 {
@@ -295,7 +296,7 @@ static void retransmit(struct tcpcb *tp, uint32_t seq, uint32_t len)
     uint32_t data_end = tp->snd_buf_seq + tp->sndbuf.len;
     uint32_t dlen = seq_lt(seq, data_end) ? min32(len, data_end - seq) : 0;
     uint8_t flags = TCP_ACK;
-    if (dlen && seq_lt(seq, tp->push_mark) && seq_geq(seq + dlen, tp->push_mark))
+    if (dlen && psh_marked(tp, seq, seq + dlen))
         flags |= TCP_PSH;
     if (tp->fin_sent && seq + dlen == tp->fin_seq && len > dlen)
         flags |= TCP_FIN;
@@ -338,9 +339,54 @@ static void retransmit(struct tcpcb *tp, uint32_t seq, uint32_t len)
  *   3. A retransmission carries PSH only if it carries a write's end (rule
  *      1); the chunk marks of rule 2 are a property of the first sending.
  *
- * Not copied: Linux's "forced push" (a PSH every half of the largest window
- * offered, on TSO-sized boundaries inside one huge write without MSG_MORE
- * ends), which needs per-skb marks tapir's byte ring does not keep. */
+ *   4. Linux's "forced push": inside a long write, the end of the skb (two
+ *      segments here) that takes the data more than half the largest window
+ *      offered past the last PSH gets one too (tcp_psh_write keeps those
+ *      positions, TCP_PSH_MARKS of them, until acknowledged). */
+/* Linux's skbs at the low rates of these tests hold two segments
+ * (tcp_min_tso_segs); a forced push marks the end of the skb that takes the
+ * written data more than half the largest window past the last mark
+ * (tcp_sendmsg's forced_push), and the end of a MSG_MORE write that did. */
+void tcp_psh_write(struct tcpcb *tp, uint32_t start, uint32_t end, bool more, bool final)
+{
+    uint32_t half = tp->max_sndwnd / 2;
+    uint32_t goal = 2u * (tp->mss ? tp->mss : 1);
+    while (tp->psh_n < TCP_PSH_MARKS) {
+        /* The first skb boundary beyond pushed_seq + half. */
+        uint32_t beyond = tp->pushed_seq + half + 1;
+        uint32_t k = seq_gt(beyond, start) ? (beyond - start + goal - 1) / goal : 1;
+        uint32_t b = start + k * goal;
+        if (!seq_lt(b, end))
+            break;
+        tp->psh_marks[(tp->psh_head + tp->psh_n) % TCP_PSH_MARKS] = b;
+        tp->psh_n++;
+        tp->pushed_seq = b;
+    }
+    if (final && (!more || seq_gt(end, tp->pushed_seq + half))) {
+        tp->push_mark = end;
+        tp->pushed_seq = end;
+    }
+}
+
+/* Does [seq, end) carry a PSH position (a write's end or a forced push)? */
+static bool psh_marked(struct tcpcb *tp, uint32_t seq, uint32_t end)
+{
+    if (seq_lt(seq, tp->push_mark) && seq_geq(end, tp->push_mark))
+        return true;
+    while (tp->psh_n && seq_leq(tp->psh_marks[tp->psh_head], tp->snd_una)) {
+        tp->psh_head = (uint8_t)((tp->psh_head + 1) % TCP_PSH_MARKS);
+        tp->psh_n--;
+    }
+    for (unsigned i = 0; i < tp->psh_n; i++) {
+        uint32_t m = tp->psh_marks[(tp->psh_head + i) % TCP_PSH_MARKS];
+        if (seq_lt(seq, m) && seq_geq(end, m))
+            return true;
+        if (seq_gt(m, end))
+            break;
+    }
+    return false;
+}
+
 struct psh_chunk {
     uint32_t left;   /* segments the current chunk may still take */
     uint32_t segs;   /* segments sent in it so far */
@@ -365,7 +411,10 @@ static bool psh_chunk_end(struct tcpcb *tp, struct psh_chunk *c, uint32_t len, u
     if (!last)
         return false;
     c->left = 0;
-    bool growing = tp->cwnd < tp->ssthresh || tp->ca_state == TCP_CA_Recovery;
+    /* "Slow start" as of the ACK that opened this room: growth to cwnd ==
+     * ssthresh by this very ACK still counts. */
+    bool growing = tp->cwnd < tp->ssthresh || tp->ss_grow_time == tp->st->now ||
+                   tp->ca_state == TCP_CA_Recovery;
     return c->segs >= 2 && growing && len == mss;
 }
 
@@ -457,7 +506,7 @@ void tcp_output(struct tcpcb *tp)
         }
         uint8_t flags = TCP_ACK;
         uint32_t seq = tp->snd_nxt;
-        if (len && seq_lt(seq, tp->push_mark) && seq_geq(seq + len, tp->push_mark))
+        if (len && psh_marked(tp, seq, seq + len))
             flags |= TCP_PSH;
         if (len && psh_chunk_end(tp, &chunk, len, avail, usable, cwnd_room) && seq_geq(seq, tp->snd_max) &&
             seq_lt(seq, tp->pushed_end) && !tp->snd_urg)

@@ -517,6 +517,8 @@ void tcp_init_seq(struct tcpcb *tp, uint32_t iss)
     tp->flight_mark = iss;
     tp->push_mark = iss;
     tp->pushed_end = iss;
+    tp->pushed_seq = iss;
+    tp->psh_n = 0;
     tp->snd_wl2 = iss;
 }
 

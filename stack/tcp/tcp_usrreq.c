@@ -275,6 +275,8 @@ static ssize_t tcp_send(struct sock *s, const void *buf, size_t len, int flags, 
              * tcp_push_one): what is queued so far counts as pushed. */
             if (!(flags & MSG_MORE))
                 tp->pushed_end = tp->snd_buf_seq + tp->sndbuf.len;
+            uint32_t cur = tp->snd_buf_seq + tp->sndbuf.len;
+            tcp_psh_write(tp, cur - (uint32_t)done, cur, true, false);
             tcp_output(tp);
         }
     }
@@ -283,9 +285,12 @@ static ssize_t tcp_send(struct sock *s, const void *buf, size_t len, int flags, 
     if (done == 0)
         return -EAGAIN;
     /* PSH marks the end of what the application handed over (RFC 9293
-     * 3.9.1 "push"); with MSG_MORE it has more to say, so no push. */
+     * 3.9.1 "push"); with MSG_MORE it has more to say, so no push (but
+     * see tcp_psh_write: Linux's forced pushes in long writes). */
+    uint32_t wend = tp->snd_buf_seq + tp->sndbuf.len;
+    tcp_psh_write(tp, wend - (uint32_t)done, wend, (flags & MSG_MORE) != 0, true);
     if (!(flags & MSG_MORE))
-        tp->push_mark = tp->pushed_end = tp->snd_buf_seq + tp->sndbuf.len;
+        tp->pushed_end = wend;
     if (flags & MSG_OOB) {
         /* Urgent: the pointer goes one past the last byte of this write (the
          * BSD and Linux reading of RFC 9293's urgent pointer; RFC 6093 3.2),
