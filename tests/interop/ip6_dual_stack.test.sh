@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ip6_lib.sh"
 need_root
 need_cmd nc socat sha256sum
-need_bin tapir-nc
+need_bin tapir-nc tapir-echo-client
 
 new_ns ns k
 ns_tap6 "$ns" tap0
@@ -65,4 +65,14 @@ echo "datagram to a mapped address" | nc6 -u -w 1 "::ffff:$KERNEL_IP" 9310 || fa
 wait_for 5 grep -q "datagram to a mapped address" "$TMPD/mu.out" || { show_log ku; fail "the IPv4 UDP server got nothing"; }
 stop_bg ku
 say "tapir AF_INET6 UDP socket to ::ffff:$KERNEL_IP ok"
+
+# ---- the Python docs' getaddrinfo echo client over IPv6: tapir-echo-client
+# --dual resolves the kernel's IPv6 literal to an AF_INET6 sockaddr
+start_bg ke ip netns exec "$ns" socat "TCP6-LISTEN:50019,bind=[$KERNEL_IP6],reuseaddr,fork" EXEC:cat
+sleep 0.3
+out=$(timeout 30 ip netns exec "$ns" "$BIN/tapir-echo-client" "${DEV[@]}" --dual --port 50019 "$KERNEL_IP6" \
+      </dev/null 2>&1)
+[ "$out" = "Received b'Hello, world'" ] || { show_log ke; fail "tapir-echo-client --dual to $KERNEL_IP6 printed '$out'"; }
+stop_bg ke
+say "getaddrinfo echo client over IPv6 ok"
 exit 0
