@@ -222,9 +222,13 @@ static void cubic_cong_signal(struct tcpcb *tp, enum cc_signal sig)
     case CC_RTO: {
         cubic_reduce(tp);
         tp->cwnd = tp->mss;
-        /* Linux resets the controller on a timeout (bictcp_reset): the
-         * minimum RTT and HyStart start over. */
+        /* Linux resets the controller on a timeout (bictcp_reset): W_max,
+         * the minimum RTT and HyStart start over (RFC 9438 leaves W_max as
+         * set by the reduction; the corpus checks Linux's growth). */
         struct cubic *c = cb(tp);
+        c->w_max = 0;          /* the next epoch starts flat at cwnd (K = 0) */
+        c->k = 0;
+        c->w_est = 0;
         c->delay_min = 0;
         c->found = false;
         hystart_round_reset(tp);
