@@ -129,6 +129,12 @@
 #define TCP_MAX_CONNS        65536 /* connections per stack, TIME_WAIT included */
 #define TCP_OOO_MAX_RANGES   32    /* out-of-order ranges kept per connection (SegmentSmack cap) */
 #define TCP_SACK_SCOREBOARD_MAX 32 /* SACKed ranges the sender tracks (SACK-panic class cap) */
+#define TCP_TXQ_MAX          8192  /* sent-segment records per connection (power of 2; RACK's
+                                    * per-segment send times): past it, new data joins the last
+                                    * record (coarser loss detection, never unbounded memory) */
+#define TCP_MAX_REORDERING   300   /* Linux tcp_max_reordering: cap of the adaptive reordering degree */
+#define TCP_RACK_RECOVERY_THRESH 16 /* recoveries a D-SACK-widened reo_wnd persists (Linux, RFC 8985 6.2) */
+#define TCP_RACK_TIMER_SLACK_US 2000 /* added to the RACK reordering timer (Linux: TCP_TIMEOUT_MIN, 2 jiffies) */
 #define TCP_RMEM_MIN         4096
 #define TCP_RMEM_DEFAULT     131072   /* Linux tcp_rmem[1] */
 #define TCP_RMEM_MAX         6291456  /* Linux tcp_rmem[2]: also sets the window scale */

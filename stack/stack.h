@@ -77,7 +77,8 @@ struct tcp_settings {
     bool syncookies;               /* tcp_syncookies: when the SYN queue is full */
     uint8_t ecn;                   /* tcp_ecn (RFC 3168): 0 off, 1 ask and accept, 2 accept only */
     bool slow_start_after_idle;    /* tcp_slow_start_after_idle (RFC 5681 4.1) */
-    bool rack;                     /* tcp_recovery & 1: RACK time-based loss detection (not yet) */
+    bool rack;                     /* tcp_recovery & 1: RACK-TLP time-based loss detection (RFC 8985);
+                                    * off: RFC 6675 DupThresh/IsLost */
     bool tlp;                      /* tcp_early_retrans >= 3: tail loss probes (RFC 8985 7) */
     char congestion[16];           /* tcp_congestion_control: "cubic", "newreno"/"reno" */
     uint32_t rto_min_ms, rto_init_ms, rto_max_ms;

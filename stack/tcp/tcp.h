@@ -8,6 +8,7 @@
  *   tcp_output.c  what to send now: segmentation, Nagle, windows, options
  *   tcp_timer.c   retransmission (RFC 6298), delayed ACK, persist, keepalive, 2MSL
  *   tcp_sack.c    SACK receiver blocks, sender scoreboard, loss recovery (RFC 6675, 6937)
+ *   tcp_rack.c    sent-segment records and RACK time-based loss detection (RFC 8985)
  *   tcp_buf.c     the byte rings behind the send and receive buffers
  *   tcp_usrreq.c  the socket face (struct sock_proto)
  *   cc*.c         congestion control modules behind struct cc_algo (cc.h)
@@ -95,6 +96,21 @@ struct tcp_ooo_range {
     uint32_t start, end;   /* [start, end), all beyond rcv_nxt */
     uint32_t stamp;        /* recency, for the SACK block order of RFC 2018 4 */
 };
+
+/* ---- Sent-segment records (tcp_rack.c) ----
+ * One record per segment sent, in sequence order, covering [SND.UNA, SND.NXT):
+ * when it was last (re)sent and what the peer said of it.  RACK (RFC 8985)
+ * reads the send times; recovery reads the flags. */
+struct tcp_txseg {
+    uint32_t start, end;         /* sequence range, FIN included */
+    uint64_t xmit_us;            /* last (re)transmission, stack clock */
+    uint32_t delivered;          /* tp->rack_delivered when sent (a rate sample's prior_delivered) */
+    uint8_t flags;               /* TXS_* */
+};
+#define TXS_SACKED   0x01        /* the peer SACKed all of it */
+#define TXS_LOST     0x02        /* deemed lost (RACK or a timeout) */
+#define TXS_RETRANS  0x04        /* retransmitted at least once */
+#define TXS_RXT_OUT  0x08        /* a retransmission of it is in flight */
 
 /* ---- The control block ---- */
 /* A control block's place in one of the per-stack hash chains (tcp_subr.c):
@@ -240,11 +256,33 @@ struct tcpcb {
     uint32_t psh_marks[TCP_PSH_MARKS];   /* forced-push positions not yet acknowledged, in order */
     uint8_t psh_head, psh_n;
 
+    /* Sent-segment records and RACK (tcp_rack.c, RFC 8985) */
+    struct tcp_txseg *txq;       /* ring, txq_cap a power of 2 */
+    uint32_t txq_cap, txq_head, txq_n;
+    uint32_t txq_sacked;         /* records SACKED (Linux sacked_out) */
+    uint32_t txq_sacked_bytes;   /* ... their bytes (RACK's pipe: the byte scoreboard is capped) */
+    uint32_t lost_cnt, lost_bytes;       /* records LOST and not SACKED (Linux lost_out) */
+    uint32_t rxt_cnt, rxt_bytes;         /* records with a retransmission in flight (retrans_out) */
+    uint32_t lost_hint;          /* no record below this is lost and waiting to be resent */
+    uint64_t rack_xmit_us;       /* RACK.xmit_ts: send time of the most recent delivered segment */
+    uint32_t rack_end_seq;       /* RACK.end_seq */
+    uint32_t rack_rtt_us;        /* RACK.rtt */
+    uint32_t rack_fack;          /* highest SACKed sequence (end of the highest SACKed record) */
+    uint32_t rack_delivered;     /* segments delivered (SACKed or ACKed), counted once */
+    uint32_t rack_last_delivered;/* rack_delivered when reo_wnd last grew */
+    uint32_t ack_prior_delivered;/* this ACK: delivered-stamp of its most recently sent segment */
+    uint64_t ack_latest_xmit;
+    bool rack_advanced, rack_dsack_seen;
+    uint8_t reo_wnd_steps, reo_wnd_persist;
+    uint32_t reordering;         /* reordering degree in segments (Linux tp->reordering) */
+    uint32_t reord_seen, dsack_dups;
+
     /* RFC 5961 challenge ACK rate limit, and other out-of-window ACKs */
     uint64_t last_oow_ack;
 
     /* Timers */
     struct timer t_rexmt, t_persist, t_delack, t_keep, t_2msl, t_tlp;
+    struct timer t_reo;          /* RACK reordering timer (RFC 8985 6.3) */
     uint32_t tlp_high_seq;       /* SND.NXT when the tail loss probe went out; 0: none pending */
     bool tlp_pending;
     uint32_t quickacks;          /* ACK immediately this many more times (Linux quick-ack) */
@@ -434,7 +472,36 @@ void tcp_update_lost(struct tcpcb *tp);
 /* Loss recovery steps, called from ACK processing. */
 void tcp_enter_recovery(struct tcpcb *tp);
 void tcp_exit_recovery(struct tcpcb *tp);
-/* PRR: set cwnd for this ACK (RFC 6937). */
-void tcp_prr_ack(struct tcpcb *tp, uint32_t delivered);
+/* PRR: set cwnd for this ACK (RFC 6937).  ssrb_bonus: the slow-start
+ * reduction bound may add one MSS (RFC 6937 always; Linux only when SND.UNA
+ * advanced and nothing new was lost). */
+void tcp_prr_ack(struct tcpcb *tp, uint32_t delivered, bool ssrb_bonus);
+
+/* ---- tcp_rack.c ---- */
+/* Is RACK the loss detector of this connection? (SACK and the setting) */
+static inline bool tcp_rack_on(const struct tcpcb *tp) { return tp->sack_ok && tp->st->cfg.tcp.rack; }
+/* tcp_xmit sent [seq, end) (FIN counted, SYN not); old_nxt: SND.NXT before.
+ * ok: the device took it (a failed retransmission is not one). */
+void tcp_txq_sent(struct tcpcb *tp, uint32_t seq, uint32_t end, uint32_t old_nxt, bool ok);
+void tcp_txq_free(struct tcpcb *tp);
+/* Highest SACKed sequence, or SND.UNA (Linux tcp_highest_sack_seq). */
+uint32_t tcp_rack_fack(const struct tcpcb *tp, uint32_t una);
+/* Start of an ACK's processing: SACK blocks tag the records (D-SACK noted,
+ * reordering measured); returns the records newly SACKed. */
+uint32_t tcp_rack_sack(struct tcpcb *tp, const struct tcp_opts *o, uint32_t ack, uint32_t prior_fack);
+/* The cumulative ACK moved to ack: drop the records below it. */
+void tcp_rack_ack(struct tcpcb *tp, uint32_t ack, const struct tcp_opts *o, uint32_t prior_fack);
+/* End of an ACK's processing: the D-SACK-driven reo_wnd (RFC 8985 6.2). */
+void tcp_rack_update_reo_wnd(struct tcpcb *tp);
+/* RACK loss detection after an ACK (RFC 8985 6.2 step 5): marks what is
+ * lost, arms the reordering timer for what may still be.  Returns how many
+ * records were newly marked lost. */
+uint32_t tcp_rack_mark_lost(struct tcpcb *tp);
+/* A timeout (or a smaller path MTU): everything not SACKed is lost. */
+void tcp_rack_mark_all_lost(struct tcpcb *tp);
+/* Next record to retransmit: lost, not SACKed, not resent yet. */
+bool tcp_rack_next_lost(struct tcpcb *tp, uint32_t *seq, uint32_t *len, uint32_t max_len);
+/* The RACK reordering timer fired. */
+void tcp_rack_timeout(struct tcpcb *tp);
 
 #endif

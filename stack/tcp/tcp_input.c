@@ -473,16 +473,73 @@ static bool cwnd_limited(const struct tcpcb *tp)
     return tp->cwnd_limited || tp->max_flight + tp->mss > tp->cwnd;
 }
 
+/* What an ACK means for the congestion state when RACK decides loss (RFC
+ * 8985 with RFC 6937; Linux's tcp_fastretrans_alert with tcp_recovery=1):
+ * recovery starts when a segment is deemed lost, not after DupThresh
+ * duplicate ACKs. */
+static void ack_congestion_rack(struct tcpcb *tp, uint32_t acked, uint32_t delivered, uint32_t newly_sacked)
+{
+    const struct tcp_settings *cfg = &tp->st->cfg.tcp;
+    if (tp->ca_state == TCP_CA_Loss) {
+        if (acked && seq_geq(tp->snd_una, tp->recover)) {
+            tp->ca_state = TCP_CA_Open;
+            tp->lost_high = tp->high_rxt = tp->snd_una;
+        }
+        if (acked)
+            tp->cc->ack_received(tp, acked);
+        tcp_trace(tp, TCP_EV_CWND, tp->cwnd, tp->ssthresh, 0);
+        return;
+    }
+    if (tp->ca_state == TCP_CA_Recovery) {
+        if (acked && seq_geq(tp->snd_una, tp->recover)) {
+            tcp_exit_recovery(tp);
+        } else {
+            uint32_t lost = tcp_rack_mark_lost(tp);
+            if (delivered)
+                tcp_prr_ack(tp, delivered, acked && !lost);
+        }
+        tcp_trace(tp, TCP_EV_CWND, tp->cwnd, tp->ssthresh, 0);
+        return;
+    }
+    if (acked)
+        tp->dupacks = 0;
+    else if (newly_sacked)
+        tp->dupacks++;
+    if (tp->ca_state != TCP_CA_Open || newly_sacked)
+        tcp_rack_mark_lost(tp);
+    if (tp->lost_cnt) {
+        /* The loss is proven: fast recovery, the lost segments first. */
+        tcp_enter_recovery(tp);
+        if (delivered)
+            tcp_prr_ack(tp, delivered, false);
+        tcp_trace(tp, TCP_EV_CWND, tp->cwnd, tp->ssthresh, 0);
+        return;
+    }
+    /* Grow cwnd with what was delivered, in order only (RFC 5681) unless
+     * reordering is known to be high, then on any delivery (Linux's
+     * tcp_may_raise_cwnd). */
+    bool raise = tp->reordering > cfg->reordering ? (acked || newly_sacked) : acked != 0;
+    if (raise && delivered && cwnd_limited(tp))
+        tp->cc->ack_received(tp, delivered);
+    tp->ca_state = tp->txq_sacked || tp->rxt_cnt ? TCP_CA_Disorder : TCP_CA_Open;
+    tcp_trace(tp, TCP_EV_CWND, tp->cwnd, tp->ssthresh, 0);
+}
+
 /* RFC 5681 / 6675 / 6582 / 6937: what an ACK means for the congestion state. */
 static void ack_congestion(struct tcpcb *tp, const struct seg *s, uint32_t acked, uint32_t newly_sacked,
-                           uint32_t prior_sacked, bool window_changed)
+                           uint32_t prior_sacked, bool window_changed, uint32_t newly_sacked_recs)
 {
     const struct tcp_settings *cfg = &tp->st->cfg.tcp;
     uint32_t dupthresh = cfg->reordering ? cfg->reordering : 3;
     /* DeliveredData (RFC 6937): what left the network with this ACK. */
-    int64_t delivered = (int64_t)acked + (int64_t)tp->sacked_bytes - (int64_t)prior_sacked;
+    uint32_t sacked_now = tcp_rack_on(tp) ? tp->txq_sacked_bytes : tp->sacked_bytes;
+    int64_t delivered = (int64_t)acked + (int64_t)sacked_now - (int64_t)prior_sacked;
     if (delivered < 0)
         delivered = 0;
+    if (tcp_rack_on(tp)) {
+        ack_congestion_rack(tp, acked, (uint32_t)delivered, newly_sacked_recs);
+        return;
+    }
 
     if (acked && tp->ca_state == TCP_CA_Recovery) {
         if (seq_geq(tp->snd_una, tp->recover)) {
@@ -495,7 +552,7 @@ static void ack_congestion(struct tcpcb *tp, const struct seg *s, uint32_t acked
                 uint32_t segs = acked / tp->mss;
                 tp->dupacks = tp->dupacks > segs ? tp->dupacks - segs : 0;
             }
-            tcp_prr_ack(tp, (uint32_t)delivered);
+            tcp_prr_ack(tp, (uint32_t)delivered, true);
         }
         tcp_trace(tp, TCP_EV_CWND, tp->cwnd, tp->ssthresh, 0);
         return;
@@ -543,7 +600,7 @@ static void ack_congestion(struct tcpcb *tp, const struct seg *s, uint32_t acked
             return;
         tp->dupacks++;
         if (tp->ca_state == TCP_CA_Recovery) {
-            tcp_prr_ack(tp, tp->sack_ok ? (uint32_t)delivered : tp->mss);
+            tcp_prr_ack(tp, tp->sack_ok ? (uint32_t)delivered : tp->mss, true);
             return;
         }
         if (tp->ca_state == TCP_CA_Loss)
@@ -563,7 +620,7 @@ static void ack_congestion(struct tcpcb *tp, const struct seg *s, uint32_t acked
         lost = false;   /* RFC 6582 3.2 step 2: ACKs from before the last recovery */
     if (lost) {
         tcp_enter_recovery(tp);
-        tcp_prr_ack(tp, tp->sack_ok ? (uint32_t)delivered : tp->mss);
+        tcp_prr_ack(tp, tp->sack_ok ? (uint32_t)delivered : tp->mss, true);
     }
 }
 
@@ -589,8 +646,13 @@ static bool process_ack(struct tcpcb *tp, struct seg *s)
         return false;
     }
 
-    uint32_t prior_sacked = tp->sacked_bytes;
-    uint32_t newly_sacked = 0;
+    /* RACK counts SACKed bytes by record (the byte scoreboard is capped). */
+    uint32_t prior_sacked = tcp_rack_on(tp) ? tp->txq_sacked_bytes : tp->sacked_bytes;
+    uint32_t newly_sacked = 0, newly_sacked_recs = 0;
+    /* The records first (RACK, reordering), then the byte scoreboard. */
+    uint32_t prior_fack = tcp_rack_fack(tp, tp->snd_una);
+    if (tp->sack_ok)
+        newly_sacked_recs = tcp_rack_sack(tp, &s->h.opt, ack, prior_fack);
     if (tp->sack_ok && s->h.opt.n_sack)
         newly_sacked = tcp_sack_update(tp, &s->h.opt, ack);
 
@@ -626,6 +688,7 @@ static bool process_ack(struct tcpcb *tp, struct seg *s)
         tp->snd_una = ack;
         tp->bytes_acked += acked;
         tp->delivered += (acked + tp->mss - 1) / tp->mss;
+        tcp_rack_ack(tp, ack, &s->h.opt, prior_fack);
         tcp_sack_trim(tp);
         if (seq_lt(tp->high_rxt, ack))
             tp->high_rxt = ack;
@@ -637,15 +700,18 @@ static bool process_ack(struct tcpcb *tp, struct seg *s)
         tp->probes = 0;
         tp->probe_stamp = 0;
     }
-    if (tp->sack_ok)
-        tcp_update_lost(tp);
+    if (tp->sack_ok) {
+        tcp_rack_update_reo_wnd(tp);
+        if (!tcp_rack_on(tp))
+            tcp_update_lost(tp);
+    }
     /* The controller sees this ACK's RTT before its window growth (Linux's
      * pkts_acked before cong_avoid): CUBIC's HyStart reads it. */
     if (ack_rtt && tp->cc->rtt_sample && tcp_synchronized(tp->state))
         tp->cc->rtt_sample(tp, ack_rtt);
     if (tcp_synchronized(tp->state)) {
         tcp_ecn_echo(tp, s->flags);       /* ECE: reduce first, then no growth */
-        ack_congestion(tp, s, acked, newly_sacked, prior_sacked, window_changed);
+        ack_congestion(tp, s, acked, newly_sacked, prior_sacked, window_changed, newly_sacked_recs);
     }
 
     /* Window update (3.10.7.4): only from a segment newer than the last one
@@ -1077,6 +1143,7 @@ void tcp_icmp_error(struct stack *st, const struct icmp_error *e)
             if (tp->snd_nxt != tp->snd_una) {
                 tp->high_rxt = tp->snd_una;
                 tp->lost_high = tp->snd_nxt;
+                tcp_rack_mark_all_lost(tp);
                 if (tp->ca_state < TCP_CA_Recovery)
                     tp->ca_state = TCP_CA_Loss, tp->recover = tp->snd_nxt;
                 tcp_output(tp);

@@ -24,6 +24,14 @@ uint32_t tcp_pipe(const struct tcpcb *tp)
      * (as Linux counts them), which makes limited transmit (RFC 3042) and
      * NewReno recovery fall out of the same rule. */
     uint32_t out = tp->snd_nxt - tp->snd_una;
+    if (tcp_rack_on(tp)) {
+        /* With RACK the records say what is lost (anywhere, not only below
+         * one point) and what has been resent: Linux's packets_out -
+         * (sacked_out + lost_out) + retrans_out, in bytes. */
+        uint64_t left = (uint64_t)tp->txq_sacked_bytes + tp->lost_bytes;
+        uint64_t pipe = (uint64_t)out + tp->rxt_bytes;
+        return pipe > left ? (uint32_t)(pipe - left) : 0;
+    }
     uint32_t sacked = tp->sack_ok ? tp->sacked_bytes : min32(tp->dupacks * tp->mss, out);
     if (sacked > out)
         sacked = out;
@@ -187,6 +195,7 @@ int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags)
     }
     uint32_t end = seq + len + (syn ? 1 : 0) + ((flags & TCP_FIN) ? 1 : 0);
     tcp_txlog_sent(tp, seq, end);
+    uint32_t old_nxt = tp->snd_nxt;
     if (seq_gt(end, tp->snd_nxt)) {
         /* New sequence space: time it if nothing is being timed (RFC 6298 3). */
         if (!tp->rt_timing) {
@@ -236,6 +245,13 @@ int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags)
             timer_cancel(&st->timers, &tp->t_rexmt);
         return -ENOBUFS;
     }
+    /* The sent-segment records (RACK): new data gets one; a retransmission
+     * the interface refused is not one (Linux): the caller hears of it and
+     * stops. */
+    if (!syn && end != seq)
+        tcp_txq_sent(tp, seq, end, old_nxt, rc >= 0);
+    if (rc < 0 && !syn && end != seq && seq_leq(end, old_nxt))
+        return rc;
     return (int)len;
 }
 
@@ -290,8 +306,9 @@ void tcp_ack_delayed(struct tcpcb *tp)
         tcp_arm_delack(tp);
 }
 
-/* Send [seq, seq+len) again: data from the buffer, with FIN if it covers it. */
-static void retransmit(struct tcpcb *tp, uint32_t seq, uint32_t len)
+/* Send [seq, seq+len) again: data from the buffer, with FIN if it covers it.
+ * False if nothing went out. */
+static bool retransmit(struct tcpcb *tp, uint32_t seq, uint32_t len)
 {
     uint32_t data_end = tp->snd_buf_seq + tp->sndbuf.len;
     uint32_t dlen = seq_lt(seq, data_end) ? min32(len, data_end - seq) : 0;
@@ -301,19 +318,20 @@ static void retransmit(struct tcpcb *tp, uint32_t seq, uint32_t len)
     if (tp->fin_sent && seq + dlen == tp->fin_seq && len > dlen)
         flags |= TCP_FIN;
     if (dlen == 0 && !(flags & TCP_FIN))
-        return;
+        return false;
+    int sent = tcp_xmit(tp, seq, dlen, flags);
+    if (sent < 0)
+        return false;
+    if ((uint32_t)sent < dlen)
+        flags &= (uint8_t)~TCP_FIN;
+    dlen = (uint32_t)sent;
     tp->st->ctr.tcp_retransmits++;
     tp->total_retrans++;
     tp->bytes_retrans += dlen;
     tcp_trace(tp, TCP_EV_RETRANSMIT, seq, dlen, 0);
-    int sent = tcp_xmit(tp, seq, dlen, flags);
-    if (sent < 0)
-        return;
-    if ((uint32_t)sent < dlen)
-        flags &= (uint8_t)~TCP_FIN;
-    dlen = (uint32_t)sent;
     tp->high_rxt = seq + dlen + ((flags & TCP_FIN) ? 1 : 0);
     tp->prr_out += dlen ? dlen : 1;
+    return true;
 }
 
 /* Where PSH goes (RFC 9293 3.9.1 and RFC 1122 4.2.2.2 leave it to the
@@ -457,10 +475,13 @@ void tcp_output(struct tcpcb *tp)
 
         /* 1. Retransmit what is deemed lost (RFC 6675 NextSeg rule 1). */
         uint32_t rseq, rlen;
-        if (tp->ca_state >= TCP_CA_Recovery && tcp_next_lost(tp, &rseq, &rlen, tp->mss)) {
+        bool lost = tcp_rack_on(tp) ? tcp_rack_next_lost(tp, &rseq, &rlen, tp->mss)
+                                    : tcp_next_lost(tp, &rseq, &rlen, tp->mss);
+        if (tp->ca_state >= TCP_CA_Recovery && lost) {
             if (cwnd_room == 0 || cwnd_room < min32(rlen, tp->mss))
                 break;
-            retransmit(tp, rseq, rlen);
+            if (!retransmit(tp, rseq, rlen))
+                break;
             sent = true;
             continue;
         }

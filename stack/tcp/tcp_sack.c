@@ -249,9 +249,12 @@ void tcp_enter_recovery(struct tcpcb *tp)
     tp->ca_state = TCP_CA_Recovery;
     tp->recover = tp->snd_nxt;
     tp->high_rxt = tp->snd_una;
-    /* The first unacknowledged segment is lost (the fast retransmit). */
-    tp->lost_high = seq_min(seq_max(tp->lost_high, tp->snd_una + tp->mss), tp->snd_nxt);
-    tcp_update_lost(tp);
+    /* RFC 6675: the first unacknowledged segment is lost (the fast
+     * retransmit).  With RACK the records already say what is lost. */
+    if (!tcp_rack_on(tp)) {
+        tp->lost_high = seq_min(seq_max(tp->lost_high, tp->snd_una + tp->mss), tp->snd_nxt);
+        tcp_update_lost(tp);
+    }
     tp->prr_delivered = 0;
     tp->prr_out = 0;
     tp->recover_fs = tp->snd_nxt - tp->snd_una;
@@ -264,10 +267,13 @@ void tcp_exit_recovery(struct tcpcb *tp)
     tp->cc->post_recovery(tp);
     tp->lost_high = tp->high_rxt = tp->snd_una;
     tp->dupacks = 0;
+    /* A D-SACK-widened reordering window lasts a number of recoveries. */
+    if (tp->reo_wnd_persist)
+        tp->reo_wnd_persist--;
     tcp_trace(tp, TCP_EV_RECOVERY, 0, tp->snd_una, 0);
 }
 
-void tcp_prr_ack(struct tcpcb *tp, uint32_t delivered)
+void tcp_prr_ack(struct tcpcb *tp, uint32_t delivered, bool ssrb_bonus)
 {
     /* RFC 6937 3: on each ACK in recovery,
      *   prr_delivered += DeliveredData
@@ -284,7 +290,7 @@ void tcp_prr_ack(struct tcpcb *tp, uint32_t delivered)
         sndcnt = (int64_t)(((uint64_t)tp->prr_delivered * tp->ssthresh + fs - 1) / fs) - tp->prr_out;
     } else {
         int64_t a = (int64_t)tp->prr_delivered - tp->prr_out;
-        int64_t lim = (a > (int64_t)delivered ? a : (int64_t)delivered) + tp->mss;
+        int64_t lim = (a > (int64_t)delivered ? a : (int64_t)delivered) + (ssrb_bonus ? tp->mss : 0);
         int64_t room = (int64_t)tp->ssthresh - pipe;
         sndcnt = room < lim ? room : lim;
     }

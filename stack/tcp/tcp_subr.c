@@ -26,7 +26,7 @@ void tcp_settings_default(struct tcp_settings *t)
     t->syncookies = true;
     t->ecn = TCP_ECN_DEFAULT;
     t->slow_start_after_idle = true;
-    t->rack = false;
+    t->rack = true;
     t->tlp = true;
     strcpy(t->congestion, TCP_CC_DEFAULT);
     t->rto_min_ms = TCP_RTO_MIN_MS;
@@ -129,6 +129,9 @@ struct tcpcb *tcp_alloc(struct stack *st, int family)
     tp->ts_offset = (uint32_t)rng_next(&st->rng);
     tp->ssthresh = UINT32_MAX;
     tp->ca_state = TCP_CA_Open;
+    tp->reordering = cfg->reordering ? cfg->reordering : TCP_REORDERING;
+    tp->reo_wnd_steps = 1;
+    tp->rack_delivered = 1;      /* the SYN, as Linux counts it: stamps are never 0 */
     tcp_timers_init(tp);
     st->gauges.tcp_cbs++;
     return tp;
@@ -138,6 +141,7 @@ void tcp_free(struct tcpcb *tp)
 {
     struct stack *st = tp->st;
     tcp_timers_cancel(tp);
+    tcp_txq_free(tp);
     if (tp->state == TCPS_TIME_WAIT)
         st->gauges.tcp_timewait--;
     tcp_hash_remove(tp);

@@ -16,6 +16,7 @@ static void delack_fire(struct stack *st, struct timer *t);
 static void keep_fire(struct stack *st, struct timer *t);
 static void twomsl_fire(struct stack *st, struct timer *t);
 static void tlp_fire(struct stack *st, struct timer *t);
+static void reo_fire(struct stack *st, struct timer *t);
 
 void tcp_timers_init(struct tcpcb *tp)
 {
@@ -25,6 +26,7 @@ void tcp_timers_init(struct tcpcb *tp)
     timer_init(&tp->t_keep, keep_fire);
     timer_init(&tp->t_2msl, twomsl_fire);
     timer_init(&tp->t_tlp, tlp_fire);
+    timer_init(&tp->t_reo, reo_fire);
 }
 
 void tcp_timers_cancel(struct tcpcb *tp)
@@ -36,6 +38,7 @@ void tcp_timers_cancel(struct tcpcb *tp)
     timer_cancel(w, &tp->t_keep);
     timer_cancel(w, &tp->t_2msl);
     timer_cancel(w, &tp->t_tlp);
+    timer_cancel(w, &tp->t_reo);
 }
 
 /* ---- RTT estimation and the RTO (RFC 6298) ---- */
@@ -179,10 +182,15 @@ static void rexmt_fire(struct stack *st, struct timer *t)
     } else {
         tp->cwnd = tp->mss;
     }
+    /* A timeout in the Disorder state after DupThresh SACKs: the reordering
+     * degree was overestimated (Linux's tcp_enter_loss). */
+    if (tp->ca_state <= TCP_CA_Disorder && tp->txq_sacked >= cfg->reordering && tp->reordering > cfg->reordering)
+        tp->reordering = cfg->reordering;
     tp->ca_state = TCP_CA_Loss;
     tp->recover = tp->snd_nxt;
     tp->high_rxt = tp->snd_una;
     tp->lost_high = tp->snd_nxt;
+    tcp_rack_mark_all_lost(tp);
     tp->dupacks = 0;
     tp->rt_timing = false;          /* Karn */
     tcp_trace(tp, TCP_EV_CWND, tp->cwnd, tp->ssthresh, 1);
@@ -362,8 +370,10 @@ void tcp_enter_timewait(struct tcpcb *tp)
     timer_cancel(&st->timers, &tp->t_persist);
     timer_cancel(&st->timers, &tp->t_keep);
     timer_cancel(&st->timers, &tp->t_delack);
+    timer_cancel(&st->timers, &tp->t_reo);
     /* No data can flow any more: release the send buffer now. */
     ring_free(&tp->sndbuf);
+    tcp_txq_free(tp);
     tp->snd_buf_seq = tp->snd_una;
     /* Past the cap on TIME_WAIT connections, skip the wait (as Linux does
      * when tcp_max_tw_buckets is exceeded): the timer fires at once. */
@@ -469,4 +479,12 @@ static bool tlp_probe(struct tcpcb *tp)
     /* The RTO now counts from the probe. */
     tcp_arm_rexmt(tp);
     return true;
+}
+
+/* ---- RACK reordering timer (RFC 8985 6.3): tcp_rack.c decides ---- */
+
+static void reo_fire(struct stack *st, struct timer *t)
+{
+    (void)st;
+    tcp_rack_timeout(container_of(t, struct tcpcb, t_reo));
 }

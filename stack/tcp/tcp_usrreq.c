@@ -648,7 +648,12 @@ int tapir_tcp_get_info(struct sock *s, struct tapir_tcp_info *i)
         i->tcpi_sacked = tp->sacked_bytes / (tp->mss ? tp->mss : 1);
         if (!tp->sack_ok)
             i->tcpi_sacked = tp->dupacks;
-        if (tp->ca_state >= TCP_CA_Recovery && seq_gt(tp->lost_high, tp->snd_una)) {
+        if (tcp_rack_on(tp)) {
+            /* Linux's sacked_out, lost_out, retrans_out: counts of segments. */
+            i->tcpi_sacked = tp->txq_sacked;
+            i->tcpi_lost = tp->lost_cnt;
+            i->tcpi_retrans = tp->rxt_cnt;
+        } else if (tp->ca_state >= TCP_CA_Recovery && seq_gt(tp->lost_high, tp->snd_una)) {
             uint32_t lost = tp->lost_high - tp->snd_una - tcp_sack_bytes_between(tp, tp->snd_una, tp->lost_high);
             i->tcpi_lost = segs(tp, lost);
             uint32_t hr = seq_min(tp->high_rxt, tp->lost_high);
@@ -669,7 +674,9 @@ int tapir_tcp_get_info(struct sock *s, struct tapir_tcp_info *i)
     i->tcpi_snd_ssthresh = tp->ssthresh >= 0x7fffffff ? 0x7fffffff : tp->ssthresh / (tp->mss ? tp->mss : 1);
     i->tcpi_snd_cwnd = tp->cwnd / (tp->mss ? tp->mss : 1);
     i->tcpi_advmss = tp->advmss;
-    i->tcpi_reordering = s->st->cfg.tcp.reordering;
+    i->tcpi_reordering = tp->reordering;
+    i->tcpi_reord_seen = tp->reord_seen;
+    i->tcpi_dsack_dups = tp->dsack_dups;
     i->tcpi_rcv_space = tp->rcv_buf_limit;
     i->tcpi_total_retrans = tp->total_retrans;
     i->tcpi_bytes_acked = tp->bytes_acked;
