@@ -519,9 +519,12 @@ static void ack_congestion_rack(struct tcpcb *tp, uint32_t acked, uint32_t deliv
      * reordering is known to be high, then on any delivery (Linux's
      * tcp_may_raise_cwnd). */
     bool raise = tp->reordering > cfg->reordering ? (acked || newly_sacked) : acked != 0;
-    if (raise && delivered && cwnd_limited(tp))
+    /* ... but not during an ECN reduction (CWR, RFC 3168 6.1.2). */
+    bool reducing = tp->ca_state == TCP_CA_CWR && !tcp_ecn_cwr_over(tp);
+    if (raise && delivered && !reducing && cwnd_limited(tp))
         tp->cc->ack_received(tp, delivered);
-    tp->ca_state = tp->txq_sacked || tp->rxt_cnt ? TCP_CA_Disorder : TCP_CA_Open;
+    if (!reducing)
+        tp->ca_state = tp->txq_sacked || tp->rxt_cnt ? TCP_CA_Disorder : TCP_CA_Open;
     tcp_trace(tp, TCP_EV_CWND, tp->cwnd, tp->ssthresh, 0);
 }
 
