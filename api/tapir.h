@@ -134,7 +134,17 @@ extern "C" {
 #define TAPIR_IP_RETOPTS          7
 #define TAPIR_IP_RECVRETOPTS      7
 #define TAPIR_IP_PKTINFO          8
-#define TAPIR_IP_MTU_DISCOVER     10
+#define TAPIR_IP_MTU_DISCOVER     10   /* int or one byte, a TAPIR_IP_PMTUDISC_* value */
+/* IP_MTU_DISCOVER values (Linux's): DONT sends without DF and ignores path MTU
+ * errors; WANT (TCP's default) and DO set DF and follow the path MTU; PROBE
+ * sets DF and ignores it; INTERPRET sets DF; OMIT neither.  UDP sets DF only
+ * when one of WANT/DO/PROBE/INTERPRET was set explicitly. */
+#define TAPIR_IP_PMTUDISC_DONT      0
+#define TAPIR_IP_PMTUDISC_WANT      1
+#define TAPIR_IP_PMTUDISC_DO        2
+#define TAPIR_IP_PMTUDISC_PROBE     3
+#define TAPIR_IP_PMTUDISC_INTERPRET 4
+#define TAPIR_IP_PMTUDISC_OMIT      5
 #define TAPIR_IP_RECVERR          11
 #define TAPIR_IP_RECVTTL          12
 #define TAPIR_IP_RECVTOS          13
@@ -180,8 +190,15 @@ extern "C" {
 #define TAPIR_TCP_INFO          11
 #define TAPIR_TCP_QUICKACK      12
 #define TAPIR_TCP_CONGESTION    13
+/* TCP_USER_TIMEOUT (RFC 5482, Linux's semantics): milliseconds data may
+ * stay unacknowledged (also while probing a zero window, or retrying a
+ * segment the interface refused) before the connection is aborted with
+ * ETIMEDOUT; 0 = the system's retries (tcp_retries2). */
 #define TAPIR_TCP_USER_TIMEOUT  18
 #define TAPIR_TCP_FASTOPEN      23
+/* TCP_NOTSENT_LOWAT: unsent bytes at which a send stops taking more, and
+ * writability (select/poll, epoll EPOLLOUT) needs fewer than
+ * half this many unsent; 0 = the system's tcp_notsent_lowat (no limit). */
 #define TAPIR_TCP_NOTSENT_LOWAT 25
 
 #define TAPIR_MSG_OOB       0x1
@@ -195,7 +212,7 @@ extern "C" {
 #define TAPIR_MSG_CONFIRM   0x800
 #define TAPIR_MSG_ERRQUEUE  0x2000
 #define TAPIR_MSG_NOSIGNAL  0x4000
-#define TAPIR_MSG_MORE      0x8000
+#define TAPIR_MSG_MORE      0x8000   /* TCP: hold a small tail for this call only (the next ACK or send releases it) */
 #define TAPIR_MSG_ZEROCOPY  0x4000000   /* accepted, the data is copied: see TAPIR_SO_ZEROCOPY */
 #define TAPIR_MSG_CMSG_CLOEXEC 0x40000000
 

@@ -80,3 +80,25 @@ Test(api_tcpopt, user_timeout_and_notsent_lowat)
     tapir_close(c);
     tapir_close(a);
 }
+
+/* IP_MTU_DISCOVER through the API: Linux's default (WANT), the named values,
+ * one-byte values, the range check. */
+Test(api_tcpopt, ip_mtu_discover)
+{
+    int c, a;
+    opt_pair(&c, &a);
+    int v = -1;
+    API_OK(tapir_getsockopt_int(c, TAPIR_IPPROTO_IP, TAPIR_IP_MTU_DISCOVER, &v));
+    cr_assert_eq(v, TAPIR_IP_PMTUDISC_WANT);
+    API_OK(tapir_setsockopt_int(c, TAPIR_IPPROTO_IP, TAPIR_IP_MTU_DISCOVER, TAPIR_IP_PMTUDISC_PROBE));
+    API_OK(tapir_getsockopt_int(c, TAPIR_IPPROTO_IP, TAPIR_IP_MTU_DISCOVER, &v));
+    cr_assert_eq(v, TAPIR_IP_PMTUDISC_PROBE);
+    unsigned char b = TAPIR_IP_PMTUDISC_DONT;
+    API_OK(tapir_setsockopt(c, TAPIR_IPPROTO_IP, TAPIR_IP_MTU_DISCOVER, &b, 1));
+    API_OK(tapir_getsockopt_int(c, TAPIR_IPPROTO_IP, TAPIR_IP_MTU_DISCOVER, &v));
+    cr_assert_eq(v, TAPIR_IP_PMTUDISC_DONT);
+    cr_assert_eq(tapir_setsockopt_int(c, TAPIR_IPPROTO_IP, TAPIR_IP_MTU_DISCOVER, 6), -1);
+    cr_assert_eq(tapir_errno(), EINVAL);
+    tapir_close(c);
+    tapir_close(a);
+}
