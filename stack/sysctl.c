@@ -22,7 +22,7 @@ static const char *const no_effect[] = {
     "tcp_tso_win_divisor", "tcp_min_tso_segs", "tcp_fack", NULL,
 };
 
-static void add_note(char *note, size_t len, const char *fmt, const char *a, const char *b)
+void sysctl_note(char *note, size_t len, const char *fmt, const char *a, const char *b)
 {
     size_t n = strlen(note);
     if (n + 2 >= len)
@@ -133,7 +133,7 @@ int stack_sysctl_set(struct stack_settings *cfg, const char *path, const char *v
     }
     if (strcmp(name, "tcp_congestion_control") == 0) {
         if (strcmp(value, "cubic") != 0 && strcmp(value, "reno") != 0 && strcmp(value, "newreno") != 0) {
-            add_note(note, notelen, "%s=%s: tapir has cubic and reno only", name, value);
+            sysctl_note(note, notelen, "%s=%s: tapir has cubic and reno only", name, value);
             return -1;
         }
         snprintf(t->congestion, sizeof t->congestion, "%s", value);
@@ -143,7 +143,7 @@ int stack_sysctl_set(struct stack_settings *cfg, const char *path, const char *v
         if (parse_u32(value, &v) < 0 || v > 2)
             goto bad;
         if (v == 2) {
-            add_note(note, notelen, "%s=%s: tapir has no always-on SYN cookie mode", name, value);
+            sysctl_note(note, notelen, "%s=%s: tapir has no always-on SYN cookie mode", name, value);
             return -1;
         }
         t->syncookies = v == 1;
@@ -153,7 +153,7 @@ int stack_sysctl_set(struct stack_settings *cfg, const char *path, const char *v
         if (parse_u32(value, &v) < 0)
             goto bad;
         if (v > 2) {
-            add_note(note, notelen, "%s=%s: tapir has classic ECN only (RFC 3168), no AccECN", name, value);
+            sysctl_note(note, notelen, "%s=%s: tapir has classic ECN only (RFC 3168), no AccECN", name, value);
             return -1;
         }
         t->ecn = (uint8_t)v;   /* 0 off, 1 ask and accept, 2 accept when asked */
@@ -206,9 +206,9 @@ int stack_sysctl_set(struct stack_settings *cfg, const char *path, const char *v
         return 0;
     }
     /* Linux knobs with no tapir counterpart: said, not silently dropped. */
-    add_note(note, notelen, "%s=%s: no tapir setting (ignored)", name, value);
+    sysctl_note(note, notelen, "%s=%s: no tapir setting (ignored)", name, value);
     return 0;
 bad:
-    add_note(note, notelen, "%s: bad value '%s'", name, value);
+    sysctl_note(note, notelen, "%s: bad value '%s'", name, value);
     return -1;
 }

@@ -12,5 +12,7 @@ struct stack_settings;
  * counterpart (then `note` says so); -1 for a bad value or one tapir cannot
  * honour (`note` says why).  Notes are appended to note ("; "-separated). */
 int stack_sysctl_set(struct stack_settings *cfg, const char *path, const char *value, char *note, size_t notelen);
+/* Appends a note (fmt with two strings) to note, "; "-separated, within len. */
+void sysctl_note(char *note, size_t len, const char *fmt, const char *a, const char *b);
 
 #endif

@@ -53,17 +53,6 @@ void sysctl_defaults(struct stack *st)
         tcp_settings_default(&st->cfg.tcp);
 }
 
-static void add_note(char *note, size_t len, const char *fmt, const char *a, const char *b)
-{
-    size_t n = strlen(note);
-    if (n + 2 >= len)
-        return;
-    if (n)
-        n += (size_t)snprintf(note + n, len - n, "; ");
-    if (n < len)
-        snprintf(note + n, len - n, fmt, a, b);
-}
-
 /* NAME=VALUE with the value maybe quoted. */
 static int apply_assignment(struct stack *st, char *arg, char *note, size_t notelen)
 {
@@ -172,10 +161,10 @@ static int apply_line(struct stack *st, char *line, bool *drop_tx, char *note, s
                 st->cfg.tcp.hystart = TCP_HYSTART_DETECT;
             return 0;
         }
-        add_note(note, notelen, "cubic parameter %s=%s: no tapir setting (ignored)", param, argv[1]);
+        sysctl_note(note, notelen, "cubic parameter %s=%s: no tapir setting (ignored)", param, argv[1]);
         return 0;
     }
-    add_note(note, notelen, "cannot map shell command '%s'%s", cmd, "");
+    sysctl_note(note, notelen, "cannot map shell command '%s'%s", cmd, "");
     return -1;
 }
 
