@@ -418,8 +418,10 @@ void tcp_ecn_input(struct tcpcb *tp, uint8_t ip_tos, uint8_t flags, uint32_t dle
 bool tcp_ecn_echo(struct tcpcb *tp, uint8_t flags);
 /* cwnd was cut (ECE, recovery, timeout): the next new data carries CWR. */
 void tcp_ecn_window_reduced(struct tcpcb *tp);
-/* In the CWR state: true (and back to Open) once the reduced window is acked. */
-bool tcp_ecn_cwr_over(struct tcpcb *tp);
+/* In the CWR state and the data sent before the cut not all acknowledged
+ * yet: no cwnd growth, the state stays.  Once false, ACK processing leaves
+ * CWR as from any other state. */
+bool tcp_ecn_reducing(const struct tcpcb *tp);
 
 /* The user queued [start, end) of one write (more: MSG_MORE): Linux's forced
  * pushes inside it, and, when `final`, the write's end (tcp_output.c). */

@@ -127,10 +127,7 @@ void tcp_ecn_window_reduced(struct tcpcb *tp)
         tp->ecn_cwr_pending = true;
 }
 
-bool tcp_ecn_cwr_over(struct tcpcb *tp)
+bool tcp_ecn_reducing(const struct tcpcb *tp)
 {
-    if (tp->ca_state != TCP_CA_CWR || seq_lt(tp->snd_una, tp->ecn_cwr_high))
-        return false;
-    tp->ca_state = tp->sacked_bytes ? TCP_CA_Disorder : TCP_CA_Open;
-    return true;
+    return tp->ca_state == TCP_CA_CWR && seq_lt(tp->snd_una, tp->ecn_cwr_high);
 }

@@ -520,7 +520,7 @@ static void ack_congestion_rack(struct tcpcb *tp, uint32_t acked, uint32_t deliv
      * tcp_may_raise_cwnd). */
     bool raise = tp->reordering > cfg->reordering ? (acked || newly_sacked) : acked != 0;
     /* ... but not during an ECN reduction (CWR, RFC 3168 6.1.2). */
-    bool reducing = tp->ca_state == TCP_CA_CWR && !tcp_ecn_cwr_over(tp);
+    bool reducing = tcp_ecn_reducing(tp);
     if (raise && delivered && !reducing && cwnd_limited(tp))
         tp->cc->ack_received(tp, delivered);
     if (!reducing)
@@ -572,7 +572,7 @@ static void ack_congestion(struct tcpcb *tp, const struct seg *s, uint32_t acked
     if (acked) {
         /* After an ECN reduction (CWR state) the window does not grow until
          * the data sent before it is acknowledged (RFC 3168 6.1.2). */
-        bool reducing = tp->ca_state == TCP_CA_CWR && !tcp_ecn_cwr_over(tp);
+        bool reducing = tcp_ecn_reducing(tp);
         /* Growth counts what this ACK delivered (RFC 6937 DeliveredData,
          * Linux's acked_sacked): data SACKed by earlier duplicate ACKs grew
          * nothing then, and is not counted when the cumulative ACK passes
