@@ -62,13 +62,15 @@ static int parse_triple(const char *v, uint32_t out[3])
     return 0;
 }
 
-/* Sysctls that are a plain number in struct tcp_settings. */
-struct num_sysctl {
+/* Sysctls that are one field of struct tcp_settings: a number, or on/off. */
+struct field_sysctl {
     const char *name;
     size_t off;
+    bool is_bool;
 };
-#define NUM(name, field) {name, offsetof(struct tcp_settings, field)}
-static const struct num_sysctl nums[] = {
+#define NUM(name, field) {name, offsetof(struct tcp_settings, field), false}
+#define BOOL(name, field) {name, offsetof(struct tcp_settings, field), true}
+static const struct field_sysctl fields[] = {
     NUM("tcp_syn_retries", syn_retries),
     NUM("tcp_synack_retries", synack_retries),
     NUM("tcp_retries2", retries2),
@@ -80,22 +82,13 @@ static const struct num_sysctl nums[] = {
     NUM("tcp_notsent_lowat", notsent_lowat),
     NUM("tcp_max_syn_backlog", max_syn_backlog),
     NUM("tcp_max_tw_buckets", max_tw),
-};
-#undef NUM
-
-/* Sysctls that are on/off in struct tcp_settings. */
-struct bool_sysctl {
-    const char *name;
-    size_t off;
-};
-#define BOOL(name, field) {name, offsetof(struct tcp_settings, field)}
-static const struct bool_sysctl bools[] = {
     BOOL("tcp_timestamps", timestamps),
     BOOL("tcp_window_scaling", window_scaling),
     BOOL("tcp_sack", sack),
     BOOL("tcp_dsack", dsack),
     BOOL("tcp_slow_start_after_idle", slow_start_after_idle),
 };
+#undef NUM
 #undef BOOL
 
 int stack_sysctl_set(struct stack_settings *cfg, const char *path, const char *value, char *note, size_t notelen)
@@ -107,22 +100,18 @@ int stack_sysctl_set(struct stack_settings *cfg, const char *path, const char *v
         if (strcmp(no_effect[i], name) == 0)
             return 0;
     }
-    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
-        if (strcmp(nums[i].name, name) == 0) {
-            if (parse_u32(value, &v) < 0)
-                goto bad;
-            memcpy((char *)t + nums[i].off, &v, sizeof v);
-            return 0;
-        }
-    }
-    for (size_t i = 0; i < sizeof bools / sizeof bools[0]; i++) {
-        if (strcmp(bools[i].name, name) == 0) {
-            if (parse_u32(value, &v) < 0)
-                goto bad;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        if (strcmp(fields[i].name, name) != 0)
+            continue;
+        if (parse_u32(value, &v) < 0)
+            goto bad;
+        if (fields[i].is_bool) {
             bool b = v != 0;
-            memcpy((char *)t + bools[i].off, &b, sizeof b);
-            return 0;
+            memcpy((char *)t + fields[i].off, &b, sizeof b);
+        } else {
+            memcpy((char *)t + fields[i].off, &v, sizeof v);
         }
+        return 0;
     }
     if (strcmp(name, "tcp_rmem") == 0 || strcmp(name, "tcp_wmem") == 0) {
         uint32_t tr[3];
