@@ -225,6 +225,18 @@ static int put_int(void *val, size_t *len, int v)
     return 0;
 }
 
+/* IP_TTL / IPV6_UNICAST_HOPS: 0..255 (0 and -1 mean the stack's default). */
+static int set_hop_limit(struct sock *s, int v)
+{
+    if (v == -1)
+        v = 0;
+    if (v < 0 || v > 255)
+        return -EINVAL;
+    s->ttl = (uint8_t)v;
+    return 0;
+}
+
+
 int sock_setsockopt_common(struct sock *s, int level, int name, const void *val, size_t len)
 {
     int v, err;
@@ -269,13 +281,7 @@ int sock_setsockopt_common(struct sock *s, int level, int name, const void *val,
             return err;
         switch (name) {
         case IPV6_V6ONLY: s->v6only = v != 0; return 0;
-        case IPV6_UNICAST_HOPS:
-            if (v == -1)
-                v = 0;
-            if (v < 0 || v > 255)
-                return -EINVAL;
-            s->ttl = (uint8_t)v;
-            return 0;
+        case IPV6_UNICAST_HOPS: return set_hop_limit(s, v);
         case IPV6_TCLASS: s->tos = (uint8_t)(v < 0 ? 0 : v); return 0;
         default: return -ENOPROTOOPT;
         }
@@ -296,13 +302,7 @@ int sock_setsockopt_common(struct sock *s, int level, int name, const void *val,
                 return -EINVAL;
             s->pmtudisc = (uint8_t)v;
             return 0;
-        case IP_TTL:
-            if (v == -1)
-                v = 0;
-            if (v < 0 || v > 255)
-                return -EINVAL;
-            s->ttl = (uint8_t)v;
-            return 0;
+        case IP_TTL: return set_hop_limit(s, v);
         case IP_TOS: s->tos = (uint8_t)v; return 0;
         default: return -ENOPROTOOPT;
         }
