@@ -14,6 +14,7 @@ BUILD=${1:-build}
 cd "$(dirname "$0")/.."
 SUITES=${TAPIR_SUITES:-"unit sim threads drill interop"}
 failed=()
+failures=()
 summary=()
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -26,7 +27,13 @@ run() { # name, summary-pattern, command...
     local line
     line=$(grep -E "$pattern" "$log" | tail -n 2 | sed "s/^/[$name] /")
     summary+=("${line:-[$name] (no summary line; exit code $rc)}")
-    [ "$rc" -eq 0 ] || failed+=("$name")
+    if [ "$rc" -ne 0 ]; then
+        failed+=("$name")
+        # What failed, repeated at the end where it is easy to find.
+        while IFS= read -r l; do failures+=("[$name] $l"); done < <(grep -E \
+            '^(    \| )?(FAIL|BAD|REGRESSION)|\[FAIL\]|Assertion Failed|CRASH|AddressSanitizer|LeakSanitizer|runtime error:' \
+            "$log" | head -n 40)
+    fi
 }
 
 for s in $SUITES; do
@@ -45,6 +52,7 @@ printf '%s\n' "${summary[@]}"
 if [ ${#failed[@]} -eq 0 ]; then
     echo "all suites passed"
 else
+    [ ${#failures[@]} -gt 0 ] && printf '%s\n' "${failures[@]}"
     echo "FAILED suites: ${failed[*]}"
     exit 1
 fi
