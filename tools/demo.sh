@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make demo`: tapir on a TAP device in its own network namespace, with the
 # Linux kernel on the other side.  Shows the kernel's ping answered by tapir,
-# tapir-ping answered by the kernel, the ARP exchange, and a pcap file of
-# every frame read back by tcpdump.  Without root or /dev/net/tun it runs the
+# tapir-ping answered by the kernel, the ARP exchange, TCP both ways (tapir-get
+# fetching from the kernel's python3 http.server; the kernel's socat talking to
+# tapir's echo server), and the pcap files of every frame read back by tcpdump.  Without root or /dev/net/tun it runs the
 # same show between two tapir stacks on the simulated wire (memlink).
 # Everything it creates is removed on exit; the capture files stay in
 # BUILD/demo/.
@@ -55,11 +56,14 @@ fi
 
 NS=tapir-$$-demo
 UP_PID=""
+HTTP_PID=""
+ECHO_PID=""
 cleanup() {
     if [ -n "$UP_PID" ] && kill -0 "$UP_PID" 2>/dev/null; then
         kill -INT "$UP_PID" 2>/dev/null
         wait "$UP_PID" 2>/dev/null
     fi
+    for p in $HTTP_PID $ECHO_PID; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
     ip netns del "$NS" 2>/dev/null
 }
 trap cleanup EXIT
@@ -125,10 +129,42 @@ printf '%s$ ip netns exec %s tapir-ping --tap tap0 --addr 198.18.0.2/24 -c 4 -i 
     "$B" "$NS" "$N" "$out"
 grep -q " 0% packet loss" <<<"$out" && ok "the kernel answered every tapir-ping" || bad "tapir-ping got no full answer"
 
-step "7. Every frame tapir saw and sent, read back from its pcap files by tcpdump"
+step "7. TCP, tapir as the client: tapir-get fetches a page from the kernel's python3 http.server"
+say "The server is CPython on the kernel's own sockets in the namespace; the client is"
+say "tapir-get on tapir's TCP (handshake, data, FIN both ways)."
+www=$(mktemp -d /tmp/tapir-demo-www.XXXXXX)
+echo "hello from the kernel's http.server, fetched over tapir's TCP" >"$www/index.html"
+ip netns exec "$NS" python3 -m http.server 8000 --bind 198.18.0.1 --directory "$www" >/dev/null 2>&1 &
+HTTP_PID=$!
+for _ in $(seq 50); do
+    ip netns exec "$NS" ss -ltn 2>/dev/null | grep -q '198.18.0.1:8000' && break; sleep 0.1
+done
+cap3=$OUT/demo-tcp.pcap
+printf '%s$ %s%s\n' "$B" "ip netns exec $NS tapir-get --tap tap0 --addr 198.18.0.2/24 -v http://198.18.0.1:8000/" "$N"
+out=$(ip netns exec "$NS" "$BIN/tapir-get" --tap tap0 --addr 198.18.0.2/24 --capture "$cap3" -v \
+      http://198.18.0.1:8000/ 2>&1)
+printf '%s\n' "$out" | sed 's/^/     /'
+kill "$HTTP_PID" 2>/dev/null; wait "$HTTP_PID" 2>/dev/null
+rm -rf "$www"
+grep -q "fetched over tapir's TCP" <<<"$out" && ok "the page came over tapir's TCP" || bad "tapir-get did not fetch the page"
+
+step "8. TCP, tapir as the server: the Python docs' echo server on tapir, the kernel's socat as client"
+ip netns exec "$NS" "$BIN/tapir-echo-server" --tap tap0 --addr 198.18.0.2/24 --port 50007 >"$OUT/echo.log" 2>&1 &
+ECHO_PID=$!
+reply=""
+for _ in $(seq 30); do   # the server needs a moment to come up and answer ARP
+    reply=$(echo "Hello, world" | ip netns exec "$NS" timeout 3 socat -t 2 - TCP:198.18.0.2:50007,connect-timeout=1 2>/dev/null) && [ -n "$reply" ] && break
+    sleep 0.2
+done
+printf '%s$ echo "Hello, world" | ip netns exec %s socat - TCP:198.18.0.2:50007%s\n     %s\n' "$B" "$NS" "$N" "$reply"
+kill "$ECHO_PID" 2>/dev/null; wait "$ECHO_PID" 2>/dev/null
+[ "$reply" = "Hello, world" ] && ok "tapir echoed the kernel's line back" || bad "no echo from tapir"
+
+step "9. Every frame tapir saw and sent, read back from its pcap files by tcpdump"
 if command -v tcpdump >/dev/null; then
     run tcpdump -nr "$cap" 2>&1
     run tcpdump -nr "$cap2" 2>&1
+    run tcpdump -nr "$cap3" 2>&1
     tcpdump -nr "$cap" 2>/dev/null | grep -q "ARP, Reply 198.18.0.2 is-at" && \
         tcpdump -nr "$cap" 2>/dev/null | grep -q "ICMP echo reply" && ok "tcpdump reads tapir's capture" \
         || bad "the capture lacks the ARP reply or the echo replies"
@@ -137,7 +173,7 @@ else
 fi
 
 echo
-say "Capture files kept: $cap, $cap2"
+say "Capture files kept: $cap, $cap2, $cap3"
 say "Open them with tcpdump -nr FILE, tshark -r FILE or Wireshark."
 if [ $failures -eq 0 ]; then
     ok "demo complete; namespace $NS removed"
