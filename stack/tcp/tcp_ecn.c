@@ -19,7 +19,10 @@
  * The setting follows Linux's net.ipv4.tcp_ecn: 0 never, 1 ask on active
  * opens and accept on passive ones, 2 (the default) only accept when asked.
  * As Linux (tcp_ecn_fallback), a retransmitted SYN drops ECE+CWR: RFC 3168
- * 6.1.1.1 allows it, and it gets through middleboxes that eat ECN SYNs.
+ * 6.1.1.1 allows it, and it gets through middleboxes that eat ECN SYNs.  An
+ * ECN-setup SYN-ACK that arrives after the fallback still answers our first
+ * SYN (a peer sets ECE on a SYN-ACK only in reply to an ECN-setup SYN), so it
+ * turns ECN on, as in Linux, where the fallback clears only the SYN's flags.
  */
 #include "stack/tcp/cc.h"
 #include "stack/tcp/tcp.h"
@@ -56,10 +59,12 @@ uint8_t tcp_ecn_output(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t *fl
         return ECN_NOT_ECT;
     if (*flags & TCP_SYN) {
         if (!(*flags & TCP_ACK)) {
-            /* Our SYN: ask only on the first one (fallback on retransmission). */
-            tp->ecn_syn_sent = cfg->ecn == 1 && tp->retransmits == 0;
-            if (tp->ecn_syn_sent)
+            /* Our SYN: ask only on the first one (fallback on retransmission);
+             * once asked, the question stands for the SYN-ACK. */
+            if (cfg->ecn == 1 && tp->retransmits == 0) {
+                tp->ecn_syn_sent = true;
                 *flags |= TCP_ECE | TCP_CWR;
+            }
         } else if (tp->ecn_ok) {
             *flags |= TCP_ECE;            /* SYN-ACK: never ECT (6.1.1) */
         }

@@ -108,8 +108,10 @@ start_bg() {
 pid_of() { echo "${_BG[$1]}"; }
 log_of() { echo "$TMPD/$1.log"; }
 
-# stop_bg NAME: SIGINT, then up to 5 s for it to exit, then SIGKILL.  Returns
-# the process's exit status.
+# stop_bg NAME: SIGINT, up to 2 s for it to exit, then SIGTERM (a background
+# job of a non-interactive shell starts with SIGINT ignored: a program that
+# installs no handler of its own never sees it), up to 3 s more, then SIGKILL.
+# Returns the process's exit status.
 stop_bg() {
     local pid=${_BG[$1]:?no background process $1}
     unset "_BG[$1]"
@@ -121,10 +123,11 @@ _stop() {
     kill -INT "$pid" 2>/dev/null
     for i in $(seq 50); do
         kill -0 "$pid" 2>/dev/null || break
+        [ "$i" -eq 20 ] && kill -TERM "$pid" 2>/dev/null
         sleep 0.1
     done
     if kill -0 "$pid" 2>/dev/null; then
-        say "PID $pid did not stop on SIGINT: killing it"
+        say "PID $pid did not stop on SIGINT nor SIGTERM: killing it"
         kill -KILL "$pid" 2>/dev/null
     fi
     wait "$pid" 2>/dev/null

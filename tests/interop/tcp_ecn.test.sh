@@ -24,6 +24,8 @@ MB=${TAPIR_TCP_ECN_MB:-20}
 head -c $((MB << 20)) /dev/urandom >"$TMPD/data"
 want=$(sha256sum <"$TMPD/data" | cut -d' ' -f1)
 
+# wire PCAP: the first packets of a capture with their TOS bytes, to show why a check failed.
+wire() { echo "--- the first packets of $1 ---"; tcpdump -nvr "$1" 2>/dev/null | head -n 24; echo "---"; }
 # count PCAP FILTER: packets of the capture matching a tcpdump filter.
 count() { tcpdump -nr "$1" "$2" 2>/dev/null | wc -l; }
 capture() { # NAME FILTER: tcpdump on the kernel's side of the TAP, headers only
@@ -83,7 +85,7 @@ P=$TMPD/cap2.pcap
 [ "$(count "$P" "src $KERNEL_IP and $SYNACK_ECN")" -ge 1 ] || fail "the kernel did not accept ECN"
 tdata=$(count "$P" "src $TAPIR_IP and $ECT0")
 marked=$(count "$P" "src $TAPIR_IP and $CE")
-[ "$tdata" -gt 1000 ] || fail "tapir's data was not ECT(0) ($tdata packets)"
+[ "$tdata" -gt 1000 ] || { wire "$P"; fail "tapir's data was not ECT(0) ($tdata packets)"; }
 [ "$marked" -ge 1 ] || fail "no CE marks on tapir's data (the fault injector's ce_tx)"
 echoes=$(count "$P" "src $KERNEL_IP and $ECE")
 [ "$echoes" -ge 1 ] || fail "the kernel never echoed ECE"
