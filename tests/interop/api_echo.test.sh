@@ -26,7 +26,7 @@ done
 # nc as the client (openbsd nc; -N: shut the socket down at the end of stdin)
 start_bg srv bash -c "exec ip netns exec $ns $BIN/tapir-echo-server ${TAPIR_DEV[*]} --port 50008 </dev/null"
 wait_log srv "listening on" 10 || fail "server"
-out=$(printf 'from nc\n' | timeout 10 ip netns exec "$ns" nc -N -w 3 $TAPIR_IP 50008)
+out=$(printf 'from nc\n' | timeout 20 ip netns exec "$ns" nc -N -w 10 $TAPIR_IP 50008)
 [ "$out" = "from nc" ] || { show_log srv; fail "nc got '$out'"; }
 stop_bg srv
 
