@@ -33,7 +33,19 @@ _NSES=()
 declare -A _BG=()
 
 say() { echo "[$TEST_NAME] $*"; }
-fail() { echo "FAIL: $*"; exit 1; }
+# fail MESSAGE: the test fails; what the kernel's side of each link counted
+# (drops, errors) and its neighbour tables come with it, to tell a lost frame
+# from a wrong one.
+fail() {
+    echo "FAIL: $*"
+    local ns
+    for ns in "${_NSES[@]}"; do
+        echo "--- the kernel's view in $ns ---"
+        ip -n "$ns" -s link show 2>/dev/null | grep -v -E '^\s+link/loopback' | sed 's/^/  /'
+        ip -n "$ns" neigh show 2>/dev/null | sed 's/^/  neigh: /'
+    done
+    exit 1
+}
 skip() { echo "SKIP: $*"; exit 77; }
 
 # Skips (loudly) unless we can make namespaces and TAP devices.
