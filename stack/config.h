@@ -132,6 +132,8 @@
 #define TCP_TXQ_MAX          8192  /* sent-segment records per connection (power of 2; RACK's
                                     * per-segment send times): past it, new data joins the last
                                     * record (coarser loss detection, never unbounded memory) */
+#define TCP_TSO_MAX_BYTES    (65535 - 40) /* a TSO train's TCP header + payload: fits IPv4's total
+                                    * length and IPv6's payload length (Linux: GSO_MAX_SIZE 64 KB) */
 #define TCP_MAX_REORDERING   300   /* Linux tcp_max_reordering: cap of the adaptive reordering degree */
 #define TCP_RACK_RECOVERY_THRESH 16 /* recoveries a D-SACK-widened reo_wnd persists (Linux, RFC 8985 6.2) */
 #define TCP_RACK_TIMER_SLACK_US 2000 /* added to the RACK reordering timer (Linux: TCP_TIMEOUT_MIN, 2 jiffies) */

@@ -30,6 +30,15 @@ uint32_t ip_path_mtu(struct stack *st, const struct ipaddr *dst)
     }
 }
 
+uint32_t ip_path_offloads(struct stack *st, const struct ipaddr *dst, int ifindex)
+{
+    switch (dst->family) {
+    case TP_AF_INET: return ip4_path_offloads(st, dst->v4, ifindex);
+    case TP_AF_INET6: return ip6_path_offloads(st, dst, ifindex);
+    default: return 0;
+    }
+}
+
 bool ip_select_source(struct stack *st, const struct ipaddr *dst, struct ipaddr *src)
 {
     return ip_select_source_on(st, dst, -1, src);

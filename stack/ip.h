@@ -60,6 +60,10 @@ int ip_output(struct stack *st, struct pkt *p, const struct ip_tx *tx);
 /* The MTU of the path to dst as the stack knows it (route MTU, or what ICMP
  * told us); 0 if there is no route. */
 uint32_t ip_path_mtu(struct stack *st, const struct ipaddr *dst);
+/* The offloads (NETIF_OFF_*, stack/stack.h) of the interface a packet to
+ * dst leaves by (out of ifindex when >= 0); 0 when it stays in this host
+ * (loopback) or there is no route.  TCP asks before it builds a TSO train. */
+uint32_t ip_path_offloads(struct stack *st, const struct ipaddr *dst, int ifindex);
 /* The source address the stack would use towards dst; false if no route. */
 bool ip_select_source(struct stack *st, const struct ipaddr *dst, struct ipaddr *src);
 /* The same, out of interface ifindex (-1: any): an IPv6 link-local peer's

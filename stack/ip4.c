@@ -282,6 +282,15 @@ uint32_t ip4_path_mtu(struct stack *st, uint32_t dst)
     return path.mtu;
 }
 
+uint32_t ip4_path_offloads(struct stack *st, uint32_t dst, int ifindex)
+{
+    struct path path;
+    if (find_path(st, dst, ifindex, &path) != 0 || path.ifindex < 0)
+        return 0;
+    const struct netif *nif = &st->netifs[path.ifindex];
+    return nif->loopback ? 0 : nif->offloads;
+}
+
 bool ip4_select_source(struct stack *st, uint32_t dst, uint32_t *src)
 {
     struct path path;

@@ -25,6 +25,8 @@ int ip4_output(struct stack *st, struct pkt *p, const struct ip_tx *tx);
  * Takes ownership. 0 or -errno. */
 int ip4_output_hdrincl(struct stack *st, struct pkt *p, int ifindex);
 uint32_t ip4_path_mtu(struct stack *st, uint32_t dst);
+/* IPv4 half of ip_path_offloads(). */
+uint32_t ip4_path_offloads(struct stack *st, uint32_t dst, int ifindex);
 bool ip4_select_source(struct stack *st, uint32_t dst, uint32_t *src);
 /* ICMP "fragmentation needed" said the path to dst has this MTU. */
 void ip4_pmtu_update(struct stack *st, uint32_t dst, uint32_t mtu);

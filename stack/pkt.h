@@ -26,12 +26,21 @@ struct pkt {
     /* Offload hints for devices that can use them (TAP with IFF_VNET_HDR).
      * gso_size != 0: the packet is a TCP/UDP super-segment the device cuts
      * into gso_size pieces. csum_start/csum_offset: the L4 checksum is left
-     * partial (pseudo-header only) for the device to finish. 0 = not used. */
+     * partial (pseudo-header only) for the device to finish; csum_start
+     * counts from the first byte of the frame the device gets (the link
+     * layer fills it in from l4_pos, see pkt_csum_partial). 0 = not used. */
     uint16_t gso_size;
     uint8_t gso_type;   /* 0 none, 1 TCPv4, 4 TCPv6, 5 UDP (virtio_net values) */
     uint16_t csum_start, csum_offset;
     uint16_t l3_offset; /* offset of the IP header from data, set by ip output */
+    uint16_t l4_pos;    /* where the transport header sits, from buf (see below) */
 };
+
+/* virtio_net_hdr gso_type values (linux/virtio_net.h), kept here so the
+ * sans-I/O stack need not include a kernel header. */
+#define PKT_GSO_TCPV4 1
+#define PKT_GSO_TCPV6 4
+#define PKT_GSO_ECN   0x80
 
 /* A packet with room for `payload` bytes after PKT_HEADROOM; data points at
  * the payload area, len = 0.  NULL when memory is exhausted. */
@@ -46,5 +55,24 @@ void pkt_pull(struct pkt *p, size_t n);
 uint8_t *pkt_put(struct pkt *p, size_t n);
 /* A copy with the same headroom; NULL on exhaustion. */
 struct pkt *pkt_clone(const struct pkt *p);
+
+/* The transport layer, with its header at p->data, asks the device to
+ * finish the checksum whose field is csum_offset bytes into that header.
+ * Only the transport knows where its header starts, and only the link layer
+ * knows how many header bytes end up in front of it; but lower layers push
+ * their headers in front without moving the bytes, so the header's place in
+ * the buffer (l4_pos) is fixed, and the link layer turns it into csum_start
+ * (pkt_link_offsets) when the frame is finished. */
+static inline void pkt_csum_partial(struct pkt *p, uint16_t csum_offset)
+{
+    p->l4_pos = (uint16_t)(p->data - p->buf);
+    p->csum_offset = csum_offset;
+}
+/* Called by the link layer with data at the frame's first byte. */
+static inline void pkt_link_offsets(struct pkt *p)
+{
+    if (p->csum_offset)
+        p->csum_start = (uint16_t)(p->l4_pos - (uint16_t)(p->data - p->buf));
+}
 
 #endif

@@ -368,6 +368,7 @@ uint64_t stack_next_deadline(const struct stack *st)
 
 static int link_tx(struct stack *st, struct netif *nif, struct pkt *p)
 {
+    pkt_link_offsets(p);
     int rc = nif->tx(nif->tx_ctx, p->data, p->len, p);
     if (rc < 0) {
         st->ctr.eth_tx_errors++;

@@ -121,6 +121,25 @@ struct tcp_link {
     bool on;
 };
 
+/* A TSO train (tcp_output.c): consecutive full-sized new-data segments of
+ * one tcp_output() call, with identical headers, gathered into one packet
+ * that the device (the TAP's vnet header, the kernel's GSO behind it) cuts
+ * back into those segments.  One write() then carries up to 64 KB instead
+ * of one segment: the cost model of DESIGN.md ("Speed").  It lives on
+ * tcp_output()'s stack and never outlives the call. */
+struct tcp_train {
+    struct pkt *p;               /* the first segment's header + every segment's payload; NULL: empty */
+    uint32_t seq, end;           /* the sequence space it holds (end counts a FIN) */
+    uint16_t hlen;               /* TCP header length (the same in every segment) */
+    uint16_t seg;                /* payload per segment (gso_size); the last may be shorter */
+    uint16_t nsegs;
+    uint8_t tos;                 /* the IP TOS byte (ECN codepoint) of every segment */
+    bool closed;                 /* the last segment is in (PSH, FIN, or short): takes no more */
+    bool fin;
+    int offloads;                /* the route's NETIF_OFF_*; -1: not asked yet */
+    uint32_t refused;            /* segments the device refused in trains of this call */
+};
+
 struct tcpcb {
     struct sock sk;              /* first: a struct sock * is a struct tcpcb * */
     struct stack *st;
@@ -257,6 +276,7 @@ struct tcpcb {
     uint8_t psh_head, psh_n;
 
     /* Sent-segment records and RACK (tcp_rack.c, RFC 8985) */
+    struct tcp_train *train;     /* the current tcp_output() call's TSO train, or NULL */
     struct tcp_txseg *txq;       /* ring, txq_cap a power of 2 */
     uint32_t txq_cap, txq_head, txq_n;
     uint32_t txq_sacked;         /* records SACKED (Linux sacked_out) */
@@ -485,6 +505,9 @@ static inline bool tcp_rack_on(const struct tcpcb *tp) { return tp->sack_ok && t
 /* tcp_xmit sent [seq, end) (FIN counted, SYN not); old_nxt: SND.NXT before.
  * ok: the device took it (a failed retransmission is not one). */
 void tcp_txq_sent(struct tcpcb *tp, uint32_t seq, uint32_t end, uint32_t old_nxt, bool ok);
+/* New data from `from` on never left (the device refused a TSO train):
+ * its records go, as SND.NXT steps back to from. */
+void tcp_txq_unsent(struct tcpcb *tp, uint32_t from);
 void tcp_txq_free(struct tcpcb *tp);
 /* Highest SACKed sequence, or SND.UNA (Linux tcp_highest_sack_seq). */
 uint32_t tcp_rack_fack(const struct tcpcb *tp, uint32_t una);

@@ -6,12 +6,15 @@
  * RFC 6675 NextSeg), new data as the send window, the congestion window,
  * Nagle's rule (RFC 9293 3.7.4) and sender-side SWS avoidance (3.8.6.2.1)
  * allow, a FIN once all data is out, and finally a pure ACK if one is due.
+ * Segments bound for a device that offers TSO travel in trains (below).
  */
 #include <errno.h>
 #include <string.h>
 
+#include "stack/checksum.h"
 #include "stack/tcp/cc.h"
 #include "stack/tcp/tcp.h"
+#include "stack/wire/wire.h"
 
 static uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 static bool psh_marked(struct tcpcb *tp, uint32_t seq, uint32_t end);
@@ -103,8 +106,165 @@ static int send_pkt(struct stack *st, const struct ipaddr *src, const struct ipa
     tx.tos = tos;
     tx.df = df;             /* path MTU discovery (RFC 1191 / 8201) unless IP_MTU_DISCOVER says no */
     tx.ifindex = ifindex;   /* -1, or the interface a link-local peer is on */
-    st->ctr.tcp_tx_segments++;
     return ip_output(st, p, &tx);
+}
+
+/* ---- TSO trains --------------------------------------------------------
+ *
+ * Why: on a TAP every write() costs a syscall and the kernel's whole receive
+ * path, so one write per 1448-byte segment caps a stream far below the
+ * kernel's own (DESIGN.md, "Speed: the cost model").  A device that offers
+ * TSO and checksum offload (NETIF_OFF_TSO | NETIF_OFF_CSUM: the TAP with its
+ * vnet header, memlink in tso mode) takes a super-segment, one TCP header
+ * and up to 64 KB of payload, and cuts it into gso_size pieces itself: the
+ * header copied into each with the sequence number advanced, PSH and FIN on
+ * the last piece only, every checksum finished (Linux's GSO).
+ *
+ * How, without changing a single decision: tcp_output() and tcp_xmit() work
+ * one segment at a time as they always did, with all their book-keeping
+ * (PSH rules, RACK records, RTT timing, counters).  Only at the very end,
+ * where tcp_xmit() would hand its finished segment to IP, the segment may
+ * join the current tcp_output() call's train instead, if the device will
+ * cut the train back into exactly the segments tcp_xmit() built:
+ *   - it is new data at SND.NXT, where the train ends;
+ *   - its header is the train's but for the sequence number and PSH/FIN:
+ *     same ACK, window and options (timestamps; no SACK blocks), same TOS
+ *     byte (ECN codepoint); flags ACK (and ECE) only, plus PSH or FIN, which
+ *     end the train since only the last piece may carry them.  No URG (the
+ *     urgent pointer differs per segment) and no CWR (it belongs on the
+ *     first piece alone and virtio would want the ECN bit): such a segment
+ *     goes alone;
+ *   - its payload is the train's segment size (gso_size, the first
+ *     segment's); a shorter one may end a train, not continue it;
+ *   - the train stays within TCP_TSO_MAX_BYTES (64 KB).
+ * The train leaves ("flush") when a segment comes that cannot join it, and
+ * always at the end of tcp_output(): no data waits past the call that
+ * decided to send it, and the wire order is the order tcp_xmit() ran in.
+ *
+ * A train of one segment leaves as a plain segment (full checksum, no
+ * offload metadata).  A longer one leaves with the checksum partial: the
+ * field holds the pseudo-header sum over the whole length (Linux's
+ * CHECKSUM_PARTIAL); the device finishes it per piece.
+ *
+ * A device that refuses a train (-ENOBUFS, its queue full) refuses every
+ * segment in it.  They are all new data, so what tcp_xmit() does for one
+ * refused new segment applies to the lot: SND.NXT steps back to the train's
+ * first byte (never sent, so the peer is not charged with a loss), their
+ * RACK records go, an RTT sample or FIN among them is undone, and the probe
+ * timer retries (tcp_output arms it).  A segment that would have continued
+ * the refused train cannot go either: it would leave a hole. */
+
+static bool tcp_is_v4(const struct tcpcb *tp)
+{
+    return tp->faddr.family == TP_AF_INET || ipaddr_is_v4mapped(&tp->faddr);
+}
+
+/* Sends the train, if any, and empties it.  0 or -errno from IP. */
+static int train_send(struct tcpcb *tp, struct tcp_train *tr)
+{
+    struct pkt *p = tr->p;
+    if (!p)
+        return 0;
+    tr->p = NULL;
+    struct stack *st = tp->st;
+    if (tr->nsegs == 1) {
+        tcp_set_checksum(&tp->laddr, &tp->faddr, p->data, p->len);
+    } else {
+        uint32_t pseudo = csum_pseudo(&tp->laddr, &tp->faddr, IPPROTO_NUM_TCP, (uint32_t)p->len);
+        put16(p->data + 16, (uint16_t)~csum_finish(pseudo));   /* folded, not inverted */
+        pkt_csum_partial(p, 16);
+        p->gso_size = tr->seg;
+        p->gso_type = tcp_is_v4(tp) ? PKT_GSO_TCPV4 : PKT_GSO_TCPV6;
+        st->ctr.tcp_tx_tso_trains++;
+        st->ctr.tcp_tx_tso_segments += tr->nsegs;
+    }
+    int rc = send_pkt(st, &tp->laddr, &tp->faddr, p, tp->sk.ttl, tr->tos, sock_ip_df(&tp->sk, true),
+                      tp->sk.bound_ifindex);
+    if (rc == -ENOBUFS && tp->snd_nxt == tr->end) {
+        st->ctr.tcp_tx_tso_refused++;
+        tr->refused += tr->nsegs;
+        tp->snd_nxt = tr->seq;
+        if (tr->fin)
+            tp->fin_sent = false;
+        if (tp->rt_timing && seq_geq(tp->rt_seq, tr->seq))
+            tp->rt_timing = false;
+        tcp_txq_unsent(tp, tr->seq);
+        if (tp->ca_state >= TCP_CA_Recovery) {   /* tcp_output counted them for PRR */
+            uint32_t bytes = tr->end - tr->seq - (tr->fin ? 1u : 0u);
+            tp->prr_out = tp->prr_out > bytes ? tp->prr_out - bytes : 0;
+        }
+        if (tp->snd_nxt == tp->snd_una)
+            timer_cancel(&st->timers, &tp->t_rexmt);
+    }
+    return rc;
+}
+
+/* The train's header and a segment's, equal but for SEQ, PSH/FIN and the
+ * checksum (not yet computed in either)? */
+static bool train_header_matches(const struct tcp_train *tr, const uint8_t *h, size_t hl, uint8_t tos)
+{
+    const uint8_t *t = tr->p->data;
+    return hl == tr->hlen && tos == tr->tos && !memcmp(t, h, 4) /* ports */ &&
+           !memcmp(t + 8, h + 8, 5) /* ACK, data offset */ &&
+           ((t[13] ^ h[13]) & ~(TCP_PSH | TCP_FIN)) == 0 && !memcmp(t + 14, h + 14, 2) /* window */ &&
+           !memcmp(t + 18, h + 18, hl - 18) /* urgent pointer, options */;
+}
+
+static void train_append(struct tcpcb *tp, struct tcp_train *tr, uint32_t seq, uint32_t len, uint8_t flags,
+                         uint32_t room)
+{
+    ring_read_at(&tp->sndbuf, seq - tp->snd_buf_seq, pkt_put(tr->p, len), len);
+    tr->p->data[13] |= flags & (TCP_PSH | TCP_FIN);   /* on the last piece only: the device sees to it */
+    tr->fin = flags & TCP_FIN;
+    tr->end = seq + len + (tr->fin ? 1u : 0u);
+    tr->nsegs++;
+    if ((flags & (TCP_PSH | TCP_FIN)) || len < tr->seg || len < room)
+        tr->closed = true;
+}
+
+/* Called by tcp_xmit with the segment's final header, before it would build
+ * a packet.  1: the segment is in the train now (its payload copied there);
+ * 0: it goes alone as before (a train it did not fit left first);
+ * -ENOBUFS: it continued a train the device refused, and cannot go. */
+static int train_take(struct tcpcb *tp, const struct tcp_hdr *h, uint32_t seq, uint32_t len, uint8_t flags,
+                      uint8_t tos, uint32_t room)
+{
+    struct tcp_train *tr = tp->train;
+    if (!tr)
+        return 0;
+    bool eligible = len > 0 && seq == tp->snd_nxt && (flags & TCP_ACK) &&
+                    !(flags & ~(TCP_ACK | TCP_ECE | TCP_PSH | TCP_FIN)) && h->opt.n_sack == 0;
+    uint8_t hdr[TCP_HDR_LEN + TCP_MAX_OPT_LEN];
+    size_t hl = 0;
+    if (tr->p) {
+        if (eligible && !tr->closed && seq == tr->end && len <= tr->seg &&
+            tr->hlen + (tr->end - tr->seq) + len <= TCP_TSO_MAX_BYTES) {
+            hl = tcp_hdr_write(hdr, h);
+            if (train_header_matches(tr, hdr, hl, tos)) {
+                train_append(tp, tr, seq, len, flags, room);
+                return 1;
+            }
+        }
+        if (train_send(tp, tr) == -ENOBUFS && seq_gt(seq, tp->snd_nxt))
+            return -ENOBUFS;   /* SND.NXT stepped back below it: it would leave a hole */
+    }
+    if (!eligible)
+        return 0;
+    if (tr->offloads < 0)
+        tr->offloads = (int)ip_path_offloads(tp->st, &tp->faddr, tp->sk.bound_ifindex);
+    uint32_t need = NETIF_OFF_TSO | NETIF_OFF_CSUM;
+    if (((uint32_t)tr->offloads & need) != need)
+        return 0;
+    struct pkt *p = pkt_alloc(TCP_TSO_MAX_BYTES);
+    if (!p)
+        return 0;   /* it goes alone (and meets the same shortage there) */
+    if (!hl)
+        hl = tcp_hdr_write(hdr, h);
+    memcpy(pkt_put(p, hl), hdr, hl);
+    *tr = (struct tcp_train){.p = p, .seq = seq, .end = seq, .hlen = (uint16_t)hl, .seg = (uint16_t)len,
+                             .tos = tos, .offloads = tr->offloads, .refused = tr->refused};
+    train_append(tp, tr, seq, len, flags, room);
+    return 1;
 }
 
 int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags)
@@ -174,14 +334,22 @@ int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags)
     uint8_t ecn = tcp_ecn_output(tp, seq, len, &flags);
     uint8_t tos = (uint8_t)((tp->sk.tos & ~3u) | ecn);
     h.flags = flags;
-    struct pkt *p = pkt_alloc(TCP_HDR_LEN + optlen + len);
-    if (!p)
-        return -ENOBUFS;
-    uint8_t *b = pkt_put(p, TCP_HDR_LEN + optlen + len);
-    size_t hl = tcp_hdr_write(b, &h);
-    if (len)
-        ring_read_at(&tp->sndbuf, seq - tp->snd_buf_seq, b + hl, len);
-    tcp_set_checksum(&tp->laddr, &tp->faddr, b, hl + len);
+    /* The end of building: the segment joins the TSO train, or is a packet
+     * of its own (see "TSO trains" above). */
+    int trained = train_take(tp, &h, seq, len, flags, tos, room);
+    if (trained < 0)
+        return trained;
+    struct pkt *p = NULL;
+    if (!trained) {
+        p = pkt_alloc(TCP_HDR_LEN + optlen + len);
+        if (!p)
+            return -ENOBUFS;
+        uint8_t *b = pkt_put(p, TCP_HDR_LEN + optlen + len);
+        size_t hl = tcp_hdr_write(b, &h);
+        if (len)
+            ring_read_at(&tp->sndbuf, seq - tp->snd_buf_seq, b + hl, len);
+        tcp_set_checksum(&tp->laddr, &tp->faddr, b, hl + len);
+    }
 
     /* Book-keeping before the packet leaves (ip_output may loop it back). */
     if (flags & TCP_ACK) {
@@ -228,8 +396,12 @@ int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags)
     if (flags & TCP_RST)
         st->ctr.tcp_rst_tx++;
     tcp_trace(tp, TCP_EV_SEND, seq, len, flags);
-    int rc = send_pkt(st, &tp->laddr, &tp->faddr, p, tp->sk.ttl, tos, sock_ip_df(&tp->sk, true),
-                      tp->sk.bound_ifindex);
+    st->ctr.tcp_tx_segments++;
+    /* A segment in the train has not left yet: it counts as sent until the
+     * train is refused, which undoes it then (train_send). */
+    int rc = trained ? 0
+                     : send_pkt(st, &tp->laddr, &tp->faddr, p, tp->sk.ttl, tos, sock_ip_df(&tp->sk, true),
+                                tp->sk.bound_ifindex);
     if (rc == -ENOBUFS && len && end == tp->snd_nxt && seq_gt(end, seq) && !syn && !(flags & TCP_RST)) {
         /* New data the interface refused (its queue full or dropping) never
          * left: as in Linux, it is not counted as sent, so SND.NXT steps
@@ -290,6 +462,7 @@ void tcp_respond(struct stack *st, const struct ipaddr *src, const struct ipaddr
     tcp_set_checksum(src, dst, b, TCP_HDR_LEN);
     if (flags & TCP_RST)
         st->ctr.tcp_rst_tx++;
+    st->ctr.tcp_tx_segments++;
     send_pkt(st, src, dst, p, 0, 0, true, -1);
 }
 
@@ -466,9 +639,19 @@ void tcp_output(struct tcpcb *tp)
         tp->cc->after_idle(tp);
 
     bool sent = false;
+    uint32_t nsent = 0;
     bool blocked_by_rwnd = false;
     bool cwnd_stop = false;
     struct psh_chunk chunk = {0, 0};
+    /* This call's TSO train (see "TSO trains").  Were tcp_output ever
+     * re-entered for this connection, the inner call sends the outer
+     * train first and then uses it: wire order holds either way. */
+    struct tcp_train own = {.offloads = -1};
+    struct tcp_train *train = tp->train ? tp->train : &own;
+    if (tp->train)
+        train_send(tp, tp->train);
+    tp->train = train;
+    uint32_t refused_before = train->refused;
     for (int guard = 0; guard < 4096; guard++) {
         uint32_t pipe = tcp_pipe(tp);
         uint32_t cwnd_room = tp->cwnd > pipe ? tp->cwnd - pipe : 0;
@@ -483,6 +666,7 @@ void tcp_output(struct tcpcb *tp)
             if (!retransmit(tp, rseq, rlen))
                 break;
             sent = true;
+            nsent++;
             continue;
         }
 
@@ -540,9 +724,17 @@ void tcp_output(struct tcpcb *tp)
         if (tp->ca_state >= TCP_CA_Recovery)
             tp->prr_out += (uint32_t)n;
         sent = true;
+        nsent++;
         if (fin && (uint32_t)n == len)
             break;
     }
+    /* The train never outlives the call.  Segments the device refused
+     * (inside the loop or now) did not leave: "sent" counts the rest. */
+    train_send(tp, train);
+    if (train == &own)
+        tp->train = NULL;
+    if (train->refused != refused_before)
+        sent = nsent > train->refused - refused_before;
     tp->push_now = false;
     /* How much of cwnd is used, per window of data (Linux's
      * tcp_cwnd_validate): the cwnd_limited test of ACK processing reads it. */

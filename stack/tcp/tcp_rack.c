@@ -216,6 +216,23 @@ void tcp_txq_sent(struct tcpcb *tp, uint32_t seq, uint32_t end, uint32_t old_nxt
     r->flags = 0;
 }
 
+void tcp_txq_unsent(struct tcpcb *tp, uint32_t from)
+{
+    /* The refused data is the newest: its records are the last ones, and no
+     * ACK can have marked them (a train is flushed within the tcp_output()
+     * call that sent it), so they carry no flags and no counted bytes. */
+    while (tp->txq_n) {
+        struct tcp_txseg *r = rec(tp, tp->txq_n - 1);
+        if (seq_leq(r->end, from))
+            break;
+        if (seq_lt(r->start, from)) {
+            r->end = from;   /* a record extended at the cap: cut back */
+            break;
+        }
+        tp->txq_n--;
+    }
+}
+
 /* ------------------------------------------------------------ RACK state */
 
 /* Was (t1, seq1) sent after (t2, seq2)?  Same time: the higher sequence
