@@ -17,6 +17,12 @@
  *   - virtual time (.virtual_time): no fds; the owner sets the clock with
  *     tapir_memlink_set_time() (recv(now) also moves it forward).  For
  *     simulations that run hours of traffic in milliseconds.
+ *
+ * TSO (.tso): the ports offer TSO and checksum offload (NETIF_OFF_TSO |
+ * NETIF_OFF_CSUM), as a TAP with a vnet header does, and the wire cuts each
+ * super-segment into ordinary segments itself (drivers/gso.h) before the
+ * impairments, which then act on each segment as on the real wire: a sender
+ * using TSO is tested against loss and reordering of the pieces.
  */
 #ifndef TAPIR_DRIVERS_MEMLINK_H
 #define TAPIR_DRIVERS_MEMLINK_H
@@ -45,6 +51,7 @@ struct tapir_memlink_opts {
     size_t inbox_frames;    /* frames in flight towards one port before drop (0: default) */
     uint32_t mtu;           /* the ports' MTU (0: 1500); longer frames are refused */
     bool virtual_time;      /* see above */
+    bool tso;               /* see above */
 };
 
 struct tapir_memlink_stats {
@@ -57,6 +64,7 @@ struct tapir_memlink_stats {
     uint64_t queue_drops;   /* dropped: sender's queue behind the rate limit full */
     uint64_t inbox_drops;   /* dropped: too many in flight towards the receiver */
     uint64_t oversize;      /* refused: longer than the MTU allows */
+    uint64_t tso_frames;    /* super-segments (TSO) cut into segments; sent counts the segments */
     uint64_t bytes_delivered;
 };
 

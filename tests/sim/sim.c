@@ -38,6 +38,7 @@ struct sim_node *sim_node_gw(struct sim *s, uint32_t addr, uint8_t prefix, uint3
     cr_assert(stack_add_loopback(n->st) >= 0);
     n->ifindex = stack_add_netif(n->st, "eth0", n->mac, n->port->mtu, node_tx, n);
     cr_assert(n->ifindex >= 0);
+    stack_netif(n->st, n->ifindex)->offloads = n->port->offloads;   /* memlink's tso mode */
     cr_assert_eq(stack_add_ip4(n->st, n->ifindex, addr, prefix), 0);
     if (gw)
         cr_assert(stack_add_route4(n->st, 0, 0, gw, n->ifindex) >= 0);

@@ -109,11 +109,20 @@ static void print_event(void *ctx, const struct tcpcb *tp, const struct tcp_even
     (void)tp;
 }
 
-static void bulk(double loss, double reorder, double dup, const char *cc, uint64_t seed)
+/* What a run did, to compare runs. */
+struct outcome {
+    uint64_t virtual_us;
+    uint32_t retrans;
+    uint64_t segments[2], trains[2], in_trains[2], wire_sent;
+};
+
+/* tso: the wire offers TSO and cuts the super-segments itself (memlink's
+ * tso mode), so the impairments hit the pieces of each train. */
+static struct outcome bulk_on(double loss, double reorder, double dup, const char *cc, uint64_t seed, bool tso)
 {
     struct simnet n;
     struct tapir_memlink_opts o = {.seed = seed, .delay_us = 2000, .jitter_us = reorder > 0 ? 200 : 0,
-                                   .loss = loss, .reorder = reorder, .duplicate = dup};
+                                   .loss = loss, .reorder = reorder, .duplicate = dup, .tso = tso};
     simnet_init(&n, &o);
     for (int i = 0; i < 2; i++) {
         snprintf(n.st[i]->cfg.tcp.congestion, sizeof n.st[i]->cfg.tcp.congestion, "%s", cc);
@@ -184,6 +193,33 @@ static void bulk(double loss, double reorder, double dup, const char *cc, uint64
     cr_assert_eq(e[1].received, total, "A->B bytes %llu", (unsigned long long)e[1].received);
     cr_assert_eq(e[0].h_recv, e[1].h_sent, "B->A data intact");
     cr_assert_eq(e[1].h_recv, e[0].h_sent, "A->B data intact");
+    /* With TSO on, both senders used trains and the wire cut them; without
+     * it, no train ever formed (the wire offers nothing). */
+    struct tapir_memlink_stats ws;
+    tapir_memlink_stats(n.wire, &ws);
+    for (int i = 0; i < 2; i++) {
+        const struct tapir_counters *k = &n.st[i]->ctr;
+        cr_log_info("side %d: %llu TSO trains, %llu segments in them, %llu segments in all, %llu refused\n", i,
+                    (unsigned long long)k->tcp_tx_tso_trains, (unsigned long long)k->tcp_tx_tso_segments,
+                    (unsigned long long)k->tcp_tx_segments, (unsigned long long)k->tcp_tx_tso_refused);
+        if (tso) {
+            cr_assert_gt(k->tcp_tx_tso_trains, 0, "side %d sent TSO trains", i);
+            cr_assert_gt(k->tcp_tx_tso_segments, 2 * k->tcp_tx_tso_trains, "side %d: trains of several segments", i);
+        } else {
+            cr_assert_eq(k->tcp_tx_tso_trains, 0);
+        }
+    }
+    if (tso)
+        cr_assert_eq(ws.tso_frames, n.st[0]->ctr.tcp_tx_tso_trains + n.st[1]->ctr.tcp_tx_tso_trains,
+                     "the wire cut every train");
+    else
+        cr_assert_eq(ws.tso_frames, 0);
+    struct outcome out = {.virtual_us = n.now, .retrans = ti.tcpi_total_retrans, .wire_sent = ws.sent};
+    for (int i = 0; i < 2; i++) {
+        out.segments[i] = n.st[i]->ctr.tcp_tx_segments;
+        out.trains[i] = n.st[i]->ctr.tcp_tx_tso_trains;
+        out.in_trains[i] = n.st[i]->ctr.tcp_tx_tso_segments;
+    }
     /* Both saw EOF after the data. */
     char b;
     cr_assert_eq(sock_recv(c, &b, 1, 0, NULL, NULL), 0);
@@ -193,6 +229,12 @@ static void bulk(double loss, double reorder, double dup, const char *cc, uint64
     sock_close(l);
     simnet_run_until(&n, n.now + 5000000);
     simnet_fini(&n);
+    return out;
+}
+
+static void bulk(double loss, double reorder, double dup, const char *cc, uint64_t seed)
+{
+    bulk_on(loss, reorder, dup, cc, seed, false);
 }
 
 Test(tcp_bulk, cubic_clean, .timeout = 300) { bulk(0, 0, 0, "cubic", 1); }
@@ -201,3 +243,27 @@ Test(tcp_bulk, cubic_loss1, .timeout = 300) { bulk(0.01, 0.01, 0.01, "cubic", 3)
 Test(tcp_bulk, newreno_loss1, .timeout = 300) { bulk(0.01, 0.01, 0.01, "newreno", 4); }
 Test(tcp_bulk, cubic_loss5, .timeout = 300) { bulk(0.05, 0.02, 0.02, "cubic", 5); }
 Test(tcp_bulk, newreno_loss5, .timeout = 300) { bulk(0.05, 0.02, 0.02, "newreno", 6); }
+/* TSO on the wire (memlink's tso mode): the same transfers, sent in trains.
+ * A train only gathers segments tcp_xmit() built as it always did, and the
+ * wire cuts it back into exactly those frames (same sizes, same order, same
+ * instant), so with the same seed every loss, duplicate and reordering draw
+ * falls on the same frame: the whole run must be the one without TSO, to the
+ * segment, only with fewer device writes. */
+static void bulk_tso(double loss, double reorder, double dup, const char *cc, uint64_t seed, double min_share)
+{
+    struct outcome plain = bulk_on(loss, reorder, dup, cc, seed, false);
+    struct outcome tso = bulk_on(loss, reorder, dup, cc, seed, true);
+    cr_assert_eq(tso.virtual_us, plain.virtual_us, "the same run in virtual time");
+    cr_assert_eq(tso.retrans, plain.retrans, "the same retransmissions");
+    cr_assert_eq(tso.wire_sent, plain.wire_sent, "the same frames on the wire");
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(tso.segments[i], plain.segments[i], "side %d: the same segments", i);
+        cr_assert_geq((double)tso.in_trains[i], min_share * (double)tso.segments[i],
+                      "side %d: %llu of %llu segments in trains", i, (unsigned long long)tso.in_trains[i],
+                      (unsigned long long)tso.segments[i]);
+    }
+}
+
+Test(tcp_bulk, cubic_tso_clean, .timeout = 300) { bulk_tso(0, 0, 0, "cubic", 7, 0.5); }
+Test(tcp_bulk, cubic_tso_loss5, .timeout = 300) { bulk_tso(0.05, 0.02, 0.02, "cubic", 8, 0.01); }
+Test(tcp_bulk, newreno_tso_loss1, .timeout = 300) { bulk_tso(0.01, 0.01, 0.01, "newreno", 9, 0.0); }

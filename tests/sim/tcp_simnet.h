@@ -41,6 +41,8 @@ static inline void simnet_init(struct simnet *n, const struct tapir_memlink_opts
         n->ifx[i] = stack_add_netif(n->st[i], "eth0", mac[i], opts.mtu ? opts.mtu : 1500, simnet_tx,
                                     n->port[i]);
         stack_add_ip4(n->st[i], n->ifx[i], IP4(198, 18, 0, 1 + (uint32_t)i), 24);
+        /* What the port offers (memlink's tso mode: TSO + checksum offload), as the runner does. */
+        stack_netif(n->st[i], n->ifx[i])->offloads = n->port[i]->offloads;
     }
     tapir_memlink_release(n->wire);
 }
