@@ -398,6 +398,10 @@ void tcp_output(struct tcpcb *tp);
  * Returns the payload bytes sent (fewer than len when options left less
  * room; FIN is then left off), or -errno. */
 int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags);
+/* Sends the TSO train tr (tcp_output.c), if it holds anything, and empties
+ * it; a refusal steps SND.NXT back over it.  0 or -errno.  tcp_output()
+ * owns the train of its call (tp->train); tests drive one by hand. */
+int tcp_train_send(struct tcpcb *tp, struct tcp_train *tr);
 void tcp_send_ack(struct tcpcb *tp);
 /* A RST or ACK not tied to a connection (RFC 9293 3.10.7.1 / 3.5.2). */
 void tcp_respond(struct stack *st, const struct ipaddr *src, const struct ipaddr *dst, uint16_t sport,

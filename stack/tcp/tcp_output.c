@@ -160,7 +160,7 @@ static bool tcp_is_v4(const struct tcpcb *tp)
 }
 
 /* Sends the train, if any, and empties it.  0 or -errno from IP. */
-static int train_send(struct tcpcb *tp, struct tcp_train *tr)
+int tcp_train_send(struct tcpcb *tp, struct tcp_train *tr)
 {
     struct pkt *p = tr->p;
     if (!p)
@@ -245,7 +245,7 @@ static int train_take(struct tcpcb *tp, const struct tcp_hdr *h, uint32_t seq, u
                 return 1;
             }
         }
-        if (train_send(tp, tr) == -ENOBUFS && seq_gt(seq, tp->snd_nxt))
+        if (tcp_train_send(tp, tr) == -ENOBUFS && seq_gt(seq, tp->snd_nxt))
             return -ENOBUFS;   /* SND.NXT stepped back below it: it would leave a hole */
     }
     if (!eligible)
@@ -398,7 +398,7 @@ int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags)
     tcp_trace(tp, TCP_EV_SEND, seq, len, flags);
     st->ctr.tcp_tx_segments++;
     /* A segment in the train has not left yet: it counts as sent until the
-     * train is refused, which undoes it then (train_send). */
+     * train is refused, which undoes it then (tcp_train_send). */
     int rc = trained ? 0
                      : send_pkt(st, &tp->laddr, &tp->faddr, p, tp->sk.ttl, tos, sock_ip_df(&tp->sk, true),
                                 tp->sk.bound_ifindex);
@@ -649,7 +649,7 @@ void tcp_output(struct tcpcb *tp)
     struct tcp_train own = {.offloads = -1};
     struct tcp_train *train = tp->train ? tp->train : &own;
     if (tp->train)
-        train_send(tp, tp->train);
+        tcp_train_send(tp, tp->train);
     tp->train = train;
     uint32_t refused_before = train->refused;
     for (int guard = 0; guard < 4096; guard++) {
@@ -730,7 +730,7 @@ void tcp_output(struct tcpcb *tp)
     }
     /* The train never outlives the call.  Segments the device refused
      * (inside the loop or now) did not leave: "sent" counts the rest. */
-    train_send(tp, train);
+    tcp_train_send(tp, train);
     if (train == &own)
         tp->train = NULL;
     if (train->refused != refused_before)
