@@ -9,7 +9,8 @@
  * peer closes its side.  UDP: each read from stdin is one datagram; a
  * listener answers whoever sent the first datagram.  -w: give up after SECS
  * idle seconds (and the connect timeout).  -z: connect and close, exit 0 if
- * the port is open.
+ * the port is open.  -s: print the stack's counters (netstat -s style) on
+ * stderr at exit.
  *
  * IPv6: -6, or an IPv6 HOST.  `-6 -l PORT` listens on :: and, as on Linux
  * (IPV6_V6ONLY off), takes IPv4 peers too (as ::ffff:a.b.c.d).
@@ -27,12 +28,12 @@
 #include "api/tapir.h"
 
 static int sock = -1;
-static bool udp, verbose;
+static bool udp, verbose, stats;
 static volatile bool stdin_done;
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: tapir-nc [--tap NAME --addr A/N ...] [-l] [-u] [-z] [-v] [-w SECS] [-p PORT] "
+    fprintf(stderr, "usage: tapir-nc [--tap NAME --addr A/N ...] [-l] [-u] [-z] [-v] [-s] [-w SECS] [-p PORT] "
                     "[HOST] PORT\n");
     exit(2);
 }
@@ -112,6 +113,7 @@ int main(int argc, char **argv)
                 case 'u': udp = true; break;
                 case 'z': zero = true; break;
                 case 'v': verbose = true; break;
+                case 's': stats = true; break;
                 case '6': v6 = true; break;
                 case '4': v6 = false; break;
                 case 'w':
@@ -216,6 +218,14 @@ int main(int argc, char **argv)
 out:
     if (sock >= 0)
         tapir_close(sock);
+    if (stats) {
+        struct tapir_counters c;
+        tapir_runner_counters(r, &c);
+        char *text = tapir_counters_format(&c);
+        if (text)
+            fputs(text, stderr);
+        free(text);
+    }
     tapir_runner_stop(r);
     return rc;
 }

@@ -187,7 +187,8 @@ _elapsed() {
 # sha256 equal: tapir-nc -> socat listening on KERNEL_ADDR:PORT, then the
 # kernel's nc -> tapir-nc -l on TAPIR_ADDR:PORT+1.  IPv6 when the addresses
 # hold a colon.  Says how long each direction took; fails the test on any
-# difference.
+# difference.  tapir-nc's output (stderr: with -s, its counters) stays in
+# $TMPD/bulk.tx.out (tapir sending) and $(log_of bulk_tl) (tapir receiving).
 tcp_bulk_both_ways() {
     local ns=$1 mb=$2 port=$3 kaddr=$4 taddr=$5; shift 5
     local opts=("$@") fam="" listen="TCP-LISTEN:$port,bind=$kaddr,reuseaddr" t0 out rc got want
@@ -205,6 +206,7 @@ tcp_bulk_both_ways() {
     out=$(timeout 180 ip netns exec "$ns" "$BIN/tapir-nc" "${opts[@]}" -w 30 "$kaddr" "$port" \
           <"$TMPD/bulk.data" 2>&1)
     rc=$?
+    printf '%s\n' "$out" >"$TMPD/bulk.tx.out"
     skip_without_tcp "$out"
     [ $rc -eq 0 ] || fail "tapir-nc -> kernel$fam exited $rc: $out"
     wait_for 20 bash -c "! kill -0 $(pid_of bulk_ks) 2>/dev/null" || fail "socat did not see tapir's FIN"
