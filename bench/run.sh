@@ -5,6 +5,9 @@
 #   kernel -> kernel over a veth pair       (the reference, TSO/GRO on as shipped)
 #   raw TAP write limit                     (1514-byte frames, one per write())
 #   tapir -> kernel and kernel -> tapir     (one TCP stream over the TAP)
+#   the same with offload=1                 (vnet header: tapir sends TSO super-segments,
+#                                            reads the kernel's GSO frames; against the
+#                                            kernel over veth, DESIGN.md's target 0.75)
 #   1-byte request/response                 (kernel<->kernel over veth, tapir<->kernel over TAP)
 # Each figure is the median of RUNS (default 3) runs.
 set -uo pipefail
@@ -81,10 +84,15 @@ if [ -x "$B/tbulk" ]; then
     t_tx=$(measure "tapir->kernel" gbps $NS_T "$B/kbulk sink 5003" $NS_T "$B/tbulk $CONF source 198.18.0.1 5003 $BYTES")
     t_rx=$(measure "kernel->tapir" gbps $NS_T "$B/tbulk $CONF sink 5004" $NS_T "$B/kbulk source 198.18.0.2 5004 $BYTES")
     t_rr=$(measure "tapir rr" rps $NS_T "$B/kbulk rr-server 5005" $NS_T "$B/tbulk $CONF rr-client 198.18.0.1 5005 $SECS")
+    # With the TAP's offloads (the driver sets or clears them at every open).
+    t_otx=$(measure "tapir->kernel offload" gbps $NS_T "$B/kbulk sink 5006" $NS_T "$B/tbulk $CONF --offload source 198.18.0.1 5006 $BYTES")
+    t_orx=$(measure "kernel->tapir offload" gbps $NS_T "$B/tbulk $CONF --offload sink 5007" $NS_T "$B/kbulk source 198.18.0.2 5007 $BYTES")
     ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a == a + 0) printf "%.2f", a / b; else print "nan" }'; }
     printf '%-44s %10s   %s x TAP limit, %s x kernel\n' "tapir -> kernel, TAP, one TCP stream" "$t_tx Gbit/s" "$(ratio "$t_tx" "$tap_limit")" "$(ratio "$t_tx" "$k_bulk")"
     printf '%-44s %10s   %s x TAP limit, %s x kernel\n' "kernel -> tapir, TAP, one TCP stream" "$t_rx Gbit/s" "$(ratio "$t_rx" "$tap_limit")" "$(ratio "$t_rx" "$k_bulk")"
     printf '%-44s %10s   %s x kernel\n' "tapir <-> kernel, TAP, 1-byte RR" "$t_rr rt/s" "$(ratio "$t_rr" "$k_rr")"
+    printf '%-44s %10s   %s x kernel\n' "tapir -> kernel, TAP offload=1 (TSO)" "$t_otx Gbit/s" "$(ratio "$t_otx" "$k_bulk")"
+    printf '%-44s %10s   %s x kernel\n' "kernel -> tapir, TAP offload=1 (GSO frames)" "$t_orx Gbit/s" "$(ratio "$t_orx" "$k_bulk")"
 else
     echo "tapir figures: not measured ($B/tbulk is not built)"
 fi
