@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "drivers/gso.h"
 #include "drivers/wrap.h"
 #include "stack/checksum.h"
 #include "stack/config.h"
+#include "stack/pkt.h"
 #include "stack/rng.h"
 
 struct fault {
@@ -73,9 +75,26 @@ static void mark_ce(uint8_t *frame)
     memcpy(ip + 10, &check, 2);
 }
 
+static int fa_send(struct tapir_device *d, const uint8_t *frame, size_t len, const struct pkt *meta);
+
+static int fa_send_piece(void *d, const uint8_t *frame, size_t len)
+{
+    return fa_send(d, frame, len, NULL);
+}
+
 static int fa_send(struct tapir_device *d, const uint8_t *frame, size_t len, const struct pkt *meta)
 {
     struct fault *f = d->priv;
+    if (meta && meta->csum_offset) {
+        /* An offloaded frame (a TSO super-segment, or a checksum left for
+         * the device): the faults belong to the wire, which carries its
+         * segments with finished checksums.  A bit flipped before the device
+         * computes the checksum would go undetected, and a super-segment
+         * dropped whole is not one lost segment.  So the frame is cut here
+         * as the device would (drivers/gso.h), and each piece is a frame. */
+        int rc = tapir_gso_segment(frame, len, meta, fa_send_piece, d);
+        return rc < 0 ? rc : 0;
+    }
     pthread_mutex_lock(&f->mu);
     f->st.tx_frames++;
     if (chance(f, f->tx.drop)) {

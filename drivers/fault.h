@@ -10,6 +10,9 @@
  * that are not ECN-capable pass unchanged.
  * A duplicated send is sent twice; a duplicated receive is handed out again
  * by the next recv().
+ * An offloaded send (a TSO super-segment or a partial checksum, over a TAP
+ * with offload=1) is cut into finished segments first (drivers/gso.h) and
+ * each meets the faults as a frame of the wire would.
  */
 #ifndef TAPIR_DRIVERS_FAULT_H
 #define TAPIR_DRIVERS_FAULT_H

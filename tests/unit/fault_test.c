@@ -183,3 +183,75 @@ Test(fault, ce_marks_ect_ipv6_on_receive)
     tapir_device_close(fb);
     tapir_device_close(p.a);
 }
+
+/* An offloaded frame (TSO super-segment, checksum partial) meets the faults
+ * as the wire's segments: cut, checksums finished, each dropped on its own. */
+#include "drivers/gso.h"
+#include "stack/pkt.h"
+
+static size_t tso_frame(uint8_t *b, size_t payload, struct pkt *meta)
+{
+    memset(b, 0, 14 + 20 + 20 + payload);
+    b[12] = 0x08;
+    uint8_t *ip = b + 14, *th = ip + 20;
+    ip[0] = 0x45;
+    ip[2] = (uint8_t)((40 + payload) >> 8);
+    ip[3] = (uint8_t)(40 + payload);
+    ip[8] = 64;
+    ip[9] = 6;
+    memcpy(ip + 12, (uint8_t[]){198, 18, 0, 2, 198, 18, 0, 1}, 8);
+    uint16_t c = csum_finish(csum_add(0, ip, 20));
+    ip[10] = (uint8_t)(c >> 8);
+    ip[11] = (uint8_t)c;
+    th[12] = 5 << 4;
+    th[13] = 0x10;
+    for (size_t i = 0; i < payload; i++)
+        th[20 + i] = (uint8_t)i;
+    uint32_t pseudo = csum_add(0, ip + 12, 8) + 6 + (uint32_t)(20 + payload);
+    c = (uint16_t)~csum_finish(pseudo);
+    th[16] = (uint8_t)(c >> 8);
+    th[17] = (uint8_t)c;
+    memset(meta, 0, sizeof *meta);
+    meta->l3_offset = 14;
+    meta->csum_start = 34;
+    meta->csum_offset = 16;
+    meta->gso_size = 1000;
+    meta->gso_type = PKT_GSO_TCPV4;
+    return 54 + payload;
+}
+
+Test(fault, offloaded_frames_are_cut_before_the_faults)
+{
+    struct pair p = wire();
+    struct tapir_fault_opts o = {.seed = 3};
+    struct tapir_device *fa = tapir_fault_wrap(p.a, &o);
+    static uint8_t f[20000];
+    struct pkt meta;
+    size_t len = tso_frame(f, 10000, &meta);
+    cr_assert_eq(tapir_device_send(fa, f, len, &meta), 0);
+    int n = 0;
+    ssize_t k;
+    while ((k = tapir_device_recv(p.b, buf, sizeof buf, 0)) > 0) {
+        cr_assert_eq(k, 54 + 1000, "piece %d is one segment", n);
+        cr_assert_eq(csum_finish(csum_add(csum_add(0, buf + 26, 8) + 6 + 1020, buf + 34, 1020)), 0,
+                     "piece %d: TCP checksum finished", n);
+        n++;
+    }
+    cr_assert_eq(n, 10);
+    struct tapir_fault_stats s;
+    tapir_fault_stats(fa, &s);
+    cr_assert_eq(s.tx_frames, 10, "the faults saw ten frames");
+    /* Half dropped: pieces, not the whole super-segment. */
+    tapir_fault_set(fa, (struct tapir_fault_dir){.drop = 0.5}, (struct tapir_fault_dir){0});
+    for (int i = 0; i < 10; i++)
+        tapir_device_send(fa, f, len, &meta);
+    int got = 0;
+    while (tapir_device_recv(p.b, buf, sizeof buf, 0) > 0)
+        got++;
+    cr_assert(got > 20 && got < 80, "%d of 100 pieces arrived", got);
+    tapir_fault_stats(fa, &s);
+    cr_assert_eq(s.tx_frames, 110, "each piece met the faults");
+    cr_assert_eq(s.tx_dropped, (uint64_t)(100 - got), "and was dropped (or not) on its own");
+    tapir_device_close(fa);
+    tapir_device_close(p.b);
+}
