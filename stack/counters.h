@@ -75,9 +75,9 @@
     X(tcp_rx_bad, "TCP dropped: short, bad offset or bad checksum")                                \
     X(tcp_rx_no_socket, "TCP segments for no socket (answered with RST)")                          \
     X(tcp_tx_segments, "TCP segments sent")                                                        \
-    X(tcp_tx_tso_trains, "TCP super-segments sent (TSO trains, one device write each)")              \
-    X(tcp_tx_tso_segments, "TCP segments sent inside TSO trains")                                    \
-    X(tcp_tx_tso_refused, "TCP TSO trains the device refused (their new data steps back)")           \
+    X(tcp_tx_tso_trains, "TCP super-segments sent (TSO trains, one device write each)")            \
+    X(tcp_tx_tso_segments, "TCP segments sent inside TSO trains")                                  \
+    X(tcp_tx_tso_refused, "TCP trains (TSO or single) the device refused: data steps back")        \
     X(tcp_retransmits, "TCP segments retransmitted")                                               \
     X(tcp_active_opens, "TCP active opens")                                                        \
     X(tcp_passive_opens, "TCP passive opens")                                                      \
