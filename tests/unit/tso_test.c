@@ -616,3 +616,26 @@ Test(tso_train, refused_inside_the_call, .init = hand_setup, .fini = hand_teardo
     tcp_train_send(hw.tp, &htr);
     cr_assert_eq(get32(hw.side[0].f[0].data + 34 + 4), una, "the data goes again from the train's start");
 }
+
+/* ECN: a segment with CWR goes alone (the device would copy CWR onto every
+ * piece, or need virtio's ECN bit); ECE, the same on every segment, travels
+ * in trains, and so does the ECT(0) codepoint; a change of flags ends one. */
+Test(tso_train, cwr_alone_ece_in_trains, .init = hand_setup, .fini = hand_teardown)
+{
+    uint32_t mss = hw.tp->mss;
+    hw.tp->ecn_ok = true;
+    hw.tp->ecn_cwr_pending = true;
+    xmit(mss, TCP_ACK);   /* gets CWR: sent at once, alone */
+    cr_assert_eq(hw.side[0].n, 1);
+    xmit(mss, TCP_ACK);
+    xmit(mss, TCP_ACK);
+    hw.tp->ecn_ece_pending = true;
+    xmit(mss, TCP_ACK);   /* gets ECE: a different header, a new train */
+    xmit(mss, TCP_ACK);
+    tcp_train_send(hw.tp, &htr);
+    expect_frame(0, 1, TCP_ACK | TCP_CWR);
+    expect_frame(1, 2, TCP_ACK);
+    expect_frame(2, 2, TCP_ACK | TCP_ECE);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(hw.side[0].f[i].data[15] & 3, 2, "frame %d is ECT(0)", i);
+}
