@@ -33,6 +33,7 @@ run() { # name, summary-pattern, command...
         while IFS= read -r l; do failures+=("[$name] $l"); done < <(grep -E \
             '^(    \| )?(FAIL|BAD|REGRESSION)|\[FAIL\]|Assertion Failed|CRASH|AddressSanitizer|LeakSanitizer|runtime error:' \
             "$log" | head -n 40)
+        failures+=("[$name] exit code $rc")
     fi
 }
 
