@@ -23,7 +23,9 @@
  *   ipv6=0              no IPv6 on the device (default on, like Linux)
  *   eui64=1             IPv6 interface ids from the MAC (default: RFC 7217 stable ids)
  *   dad=N               duplicate address detection probes (default 1, 0 = off)
- *   mac=xx:xx:...       our MAC (default: a random locally administered one)
+ *   mac=xx:xx:...       our MAC (default: on a TAP, one derived from the kernel side's, the
+ *                       same each time the TAP is opened; elsewhere a random locally
+ *                       administered one from the seed)
  *   mtu=N               MTU (default: the device's)
  *   capture=FILE        write every frame to a pcap file (pcap writer middleware)
  *   trace=1             print one tcpdump-like line per frame to stderr

@@ -204,8 +204,18 @@ struct tapir_device *tapir_tap_open(const struct tapir_tap_opts *o)
     }
     t->dev.mtu = (uint32_t)q.ifr_mtu;
     set_ifname(&q, o->name);
-    if (ifreq_ioctl(SIOCGIFHWADDR, &q) == 0)
+    if (ifreq_ioctl(SIOCGIFHWADDR, &q) == 0) {
         memcpy(t->kernel_mac, q.ifr_hwaddr.sa_data, 6);
+        /* Our suggested MAC: the kernel side's with the last byte changed,
+         * locally administered and unicast.  It is the same every time a
+         * stack opens this TAP, as a NIC keeps its MAC across restarts, so
+         * the kernel's neighbour entry for us stays right: with a new MAC per
+         * run, the kernel's first frames after a restart went to the old one
+         * (its entry is only overridden a second after its last change). */
+        memcpy(t->dev.mac, t->kernel_mac, 6);
+        t->dev.mac[0] = (uint8_t)((t->dev.mac[0] | 0x02) & ~0x01);
+        t->dev.mac[5] ^= 0x01;
+    }
     if (o->bring_up) {
         set_ifname(&q, o->name);
         if ((rc = ifreq_ioctl(SIOCGIFFLAGS, &q)) == 0 && !(q.ifr_flags & IFF_UP)) {

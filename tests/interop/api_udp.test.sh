@@ -19,9 +19,10 @@ stop_bg tl
 # tapir -> kernel: socat receives what tapir-nc -u sends.
 start_bg kr ip netns exec "$ns" socat -u UDP-RECV:9001,bind=$KERNEL_IP OPEN:"$TMPD/udp.out",creat,append
 sleep 0.3
-printf 'hello kernel, from tapir\n' | ip netns exec "$ns" "$BIN/tapir-nc" "${TAPIR_DEV[@]}" -u -w 1 "$KERNEL_IP" 9001 \
-    || fail "tapir-nc -u exited $?"
-wait_for 5 grep -q "hello kernel, from tapir" "$TMPD/udp.out" || { show_log kr; fail "the kernel did not get tapir's datagram"; }
+printf 'hello kernel, from tapir\n' | ip netns exec "$ns" "$BIN/tapir-nc" "${TAPIR_DEV[@]}" -s -u -w 1 "$KERNEL_IP" 9001 \
+    2>"$TMPD/nc.counters" || fail "tapir-nc -u exited $?"
+wait_for 5 grep -q "hello kernel, from tapir" "$TMPD/udp.out" ||
+    { show_log kr; grep -i -E 'arp|frames|udp' "$TMPD/nc.counters"; fail "the kernel did not get tapir's datagram"; }
 stop_bg kr
 
 # A datagram larger than the MTU, both ways (fragmented by the sender, reassembled by the receiver).
