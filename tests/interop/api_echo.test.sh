@@ -32,7 +32,7 @@ stop_bg srv
 
 # the kernel serves, tapir's client asks
 start_bg kecho ip netns exec "$ns" socat TCP-LISTEN:50009,bind=$KERNEL_IP,reuseaddr,fork EXEC:cat
-sleep 0.3
+wait_port "$ns" tcp 50009
 for variant in "" --dual; do
     out=$(tapir_in "$ns" tapir-echo-client $variant --port 50009 $KERNEL_IP 2>&1)
     echo "$out"

@@ -13,7 +13,7 @@ head -c 200000 /dev/urandom >"$TMPD/data"
 # tapir sends a file and shuts down its sending half: socat -u sees EOF,
 # writes the file and exits (closing its side), then tapir-nc exits 0.
 start_bg ks ip netns exec "$ns" socat -u TCP-LISTEN:7001,bind=$KERNEL_IP,reuseaddr OPEN:"$TMPD/got",creat
-sleep 0.3
+wait_port "$ns" tcp 7001
 out=$(timeout 20 ip netns exec "$ns" "$BIN/tapir-nc" "${TAPIR_DEV[@]}" -w 10 $KERNEL_IP 7001 <"$TMPD/data" 2>&1)
 rc=$?
 skip_without_tcp "$out"
@@ -30,7 +30,7 @@ stop_bg tl
 
 # -z: an open port, then a closed one
 start_bg kl ip netns exec "$ns" socat TCP-LISTEN:7003,bind=$KERNEL_IP,reuseaddr,fork EXEC:cat
-sleep 0.3
+wait_port "$ns" tcp 7003
 out=$(tapir_in "$ns" tapir-nc -z -v -w 3 $KERNEL_IP 7003 2>&1) || fail "-z on an open port: $out"
 grep -q "Connection to $KERNEL_IP 7003 port \[tcp/\*\] succeeded!" <<<"$out" || fail "-z -v line: $out"
 tapir_in "$ns" tapir-nc -z -w 3 $KERNEL_IP 7004 && fail "-z on a closed port said open"

@@ -18,7 +18,7 @@ stop_bg tl
 
 # tapir -> kernel: socat receives what tapir-nc -u sends.
 start_bg kr ip netns exec "$ns" socat -u UDP-RECV:9001,bind=$KERNEL_IP OPEN:"$TMPD/udp.out",creat,append
-sleep 0.3
+wait_port "$ns" udp 9001
 printf 'hello kernel, from tapir\n' | ip netns exec "$ns" "$BIN/tapir-nc" "${TAPIR_DEV[@]}" -s -u -w 1 "$KERNEL_IP" 9001 \
     2>"$TMPD/nc.counters" || fail "tapir-nc -u exited $?"
 wait_for 5 grep -q "hello kernel, from tapir" "$TMPD/udp.out" ||
@@ -28,7 +28,7 @@ stop_bg kr
 # A datagram larger than the MTU, both ways (fragmented by the sender, reassembled by the receiver).
 head -c 6000 /dev/urandom | base64 -w0 >"$TMPD/big.txt"
 start_bg kb ip netns exec "$ns" socat -u UDP-RECV:9002,bind=$KERNEL_IP OPEN:"$TMPD/big.out",creat
-sleep 0.3
+wait_port "$ns" udp 9002
 ip netns exec "$ns" "$BIN/tapir-nc" "${TAPIR_DEV[@]}" -u -w 1 "$KERNEL_IP" 9002 <"$TMPD/big.txt" || fail "tapir-nc big"
 wait_for 5 cmp -s "$TMPD/big.txt" "$TMPD/big.out" || fail "the 8 KB datagram did not arrive whole at the kernel"
 stop_bg kb

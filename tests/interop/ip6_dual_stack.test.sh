@@ -40,7 +40,7 @@ say "dual-stack UDP ok"
 nc6() { ip netns exec "$ns" "$BIN/tapir-nc" "${DEV[@]}" "$@"; }
 start_bg k4 ip netns exec "$ns" socat -d -d -u "TCP4-LISTEN:7210,bind=$KERNEL_IP,reuseaddr" \
     OPEN:"$TMPD/m.out",creat
-sleep 0.3
+wait_port "$ns" tcp 7210
 echo "hello over a mapped address" | timeout 30 ip netns exec "$ns" "$BIN/tapir-nc" "${DEV[@]}" -w 5 \
     "::ffff:$KERNEL_IP" 7210 \
     || { show_log k4; fail "tapir-nc to ::ffff:$KERNEL_IP exited $?"; }
@@ -51,7 +51,7 @@ stop_bg k4
 # 10 MB the same way, to the kernel's nc, sha256 equal.
 head -c $((10 << 20)) /dev/urandom >"$TMPD/m.data"
 start_bg kn bash -c "exec ip netns exec $ns nc -4 -l $KERNEL_IP 7211 >$TMPD/m.got </dev/null"
-sleep 0.3
+wait_port "$ns" tcp 7211
 timeout 60 ip netns exec "$ns" "$BIN/tapir-nc" "${DEV[@]}" -w 20 "::ffff:$KERNEL_IP" 7211 <"$TMPD/m.data" \
     || fail "tapir-nc 10 MB to ::ffff:$KERNEL_IP exited $?"
 wait_for 20 bash -c "! kill -0 $(pid_of kn) 2>/dev/null" || true
@@ -60,7 +60,7 @@ stop_bg kn
     || fail "10 MB to the mapped address: sha256 differs ($(stat -c %s "$TMPD/m.got") bytes arrived)"
 say "tapir AF_INET6 TCP client to ::ffff:$KERNEL_IP ok (10 MB sha256 equal)"
 start_bg ku ip netns exec "$ns" socat -u "UDP4-RECV:9310,bind=$KERNEL_IP" OPEN:"$TMPD/mu.out",creat
-sleep 0.3
+wait_port "$ns" udp 9310
 echo "datagram to a mapped address" | nc6 -u -w 1 "::ffff:$KERNEL_IP" 9310 || fail "tapir-nc -u to mapped exited $?"
 wait_for 5 grep -q "datagram to a mapped address" "$TMPD/mu.out" || { show_log ku; fail "the IPv4 UDP server got nothing"; }
 stop_bg ku
@@ -69,7 +69,7 @@ say "tapir AF_INET6 UDP socket to ::ffff:$KERNEL_IP ok"
 # ---- the Python docs' getaddrinfo echo client over IPv6: tapir-echo-client
 # --dual resolves the kernel's IPv6 literal to an AF_INET6 sockaddr
 start_bg ke ip netns exec "$ns" socat "TCP6-LISTEN:50019,bind=[$KERNEL_IP6],reuseaddr,fork" EXEC:cat
-sleep 0.3
+wait_port "$ns" tcp 50019
 out=$(timeout 30 ip netns exec "$ns" "$BIN/tapir-echo-client" "${DEV[@]}" --dual --port 50019 "$KERNEL_IP6" \
       </dev/null 2>&1)
 [ "$out" = "Received b'Hello, world'" ] || { show_log ke; fail "tapir-echo-client --dual to $KERNEL_IP6 printed '$out'"; }

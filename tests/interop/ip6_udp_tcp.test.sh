@@ -23,13 +23,13 @@ stop_bg tl
 
 # ---- UDP, tapir -> kernel, small and 8 KB (fragmented by tapir)
 start_bg kr ip netns exec "$ns" socat -u "UDP6-RECV:9001,bind=[$KERNEL_IP6]" OPEN:"$TMPD/udp.out",creat,append
-sleep 0.3
+wait_port "$ns" udp 9001
 printf 'hello kernel over IPv6\n' | nc6 -u -w 1 "$KERNEL_IP6" 9001 || fail "tapir-nc -u exited $?"
 wait_for 5 grep -q "hello kernel over IPv6" "$TMPD/udp.out" || { show_log kr; fail "kernel did not get tapir's datagram"; }
 stop_bg kr
 head -c 6000 /dev/urandom | base64 -w0 >"$TMPD/big.txt"
 start_bg kb ip netns exec "$ns" socat -u "UDP6-RECV:9002,bind=[$KERNEL_IP6]" OPEN:"$TMPD/big.out",creat
-sleep 0.3
+wait_port "$ns" udp 9002
 nc6 -u -w 1 "$KERNEL_IP6" 9002 <"$TMPD/big.txt" || fail "tapir-nc big"
 wait_for 5 cmp -s "$TMPD/big.txt" "$TMPD/big.out" || fail "the 8 KB datagram did not arrive whole"
 stop_bg kb
@@ -39,7 +39,7 @@ say "UDP over IPv6 both ways ok"
 kll=$(ip -n "$ns" -6 addr show dev tap0 scope link | awk '/inet6/ {print $2}' | cut -d/ -f1 | head -1)
 [ -n "$kll" ] || fail "the kernel has no link-local address on tap0"
 start_bg kl ip netns exec "$ns" socat -u "TCP6-LISTEN:7150,bind=[$kll%tap0],reuseaddr" OPEN:"$TMPD/ll1.out",creat
-sleep 0.3
+wait_port "$ns" tcp 7150
 echo "hello over link-local" | timeout 30 ip netns exec "$ns" "$BIN/tapir-nc" "${DEV[@]}" -w 5 "$kll%1" 7150 \
     || { show_log kl; fail "tapir-nc to $kll%1 exited $?"; }
 wait_for 5 grep -q "hello over link-local" "$TMPD/ll1.out" || { show_log kl; fail "nothing arrived at $kll%tap0"; }

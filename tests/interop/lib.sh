@@ -156,6 +156,16 @@ wait_for() {
     done
     return 1
 }
+# wait_port NS tcp|udp PORT: waits (up to 10 s) until a kernel socket in NS
+# listens (TCP) or is bound (UDP) on PORT: a peer started in the background is
+# ready only then (a fixed sleep loses that race on a loaded machine, and a
+# single datagram sent too early is answered with port unreachable).
+wait_port() {
+    local flag=-Hltn
+    [ "$2" = udp ] && flag=-Hlun
+    wait_for 10 bash -c "ip netns exec '$1' ss $flag 'sport = :$3' | grep -q ." ||
+        fail "nothing listens on $2 port $3 in $1"
+}
 # wait_log NAME PATTERN SECONDS: waits for an extended regex in NAME's log.
 wait_log() { wait_for "$3" grep -Eq "$2" "$(log_of "$1")"; }
 
@@ -201,7 +211,7 @@ tcp_bulk_both_ways() {
     want=$(sha256sum <"$TMPD/bulk.data" | cut -d' ' -f1)
 
     start_bg bulk_ks ip netns exec "$ns" socat -u "$listen" OPEN:"$TMPD/bulk.got1",creat
-    sleep 0.3
+    wait_port "$ns" tcp "$port"
     t0=$(date +%s%N)
     out=$(timeout 180 ip netns exec "$ns" "$BIN/tapir-nc" "${opts[@]}" -w 30 "$kaddr" "$port" \
           <"$TMPD/bulk.data" 2>&1)

@@ -34,7 +34,7 @@ fi
 head -c $((10 << 20)) /dev/urandom >"$TMPD/lossy"
 want=$(sha256sum <"$TMPD/lossy" | cut -d' ' -f1)
 start_bg kl ip netns exec "$ns" socat -u TCP-LISTEN:7203,bind=$KERNEL_IP,reuseaddr OPEN:"$TMPD/got3",creat
-sleep 0.3
+wait_port "$ns" tcp 7203
 out=$(timeout 180 ip netns exec "$ns" "$BIN/tapir-nc" "${LOSS_DEV[@]}" -w 30 $KERNEL_IP 7203 <"$TMPD/lossy" 2>&1) ||
     fail "tapir-nc through 2% loss exited $?: $out"
 wait_for 30 bash -c "! kill -0 $(pid_of kl) 2>/dev/null" || fail "socat did not see tapir's FIN through loss"

@@ -68,7 +68,7 @@ say "kernel -> tapir $MB MB: ECN negotiated, $kdata ECT(0) data packets, $echoes
 ip netns exec "$ns" sysctl -qw net.ipv4.tcp_ecn=2 || fail "sysctl tcp_ecn=2 in $ns"
 capture cap2 "tcp port 7302"
 start_bg ks ip netns exec "$ns" socat -u TCP-LISTEN:7302,bind=$KERNEL_IP,reuseaddr OPEN:"$TMPD/got2",creat
-sleep 0.3
+wait_port "$ns" tcp 7302
 out=$(timeout 120 ip netns exec "$ns" "$BIN/tapir-nc" "${TAPIR_DEV[@]}" \
     --config "net.ipv4.tcp_ecn=1 ce_tx=0.01" -w 30 $KERNEL_IP 7302 <"$TMPD/data" 2>&1)
 rc=$?

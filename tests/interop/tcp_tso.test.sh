@@ -63,7 +63,7 @@ check_gro "IPv6, kernel -> tapir"
 head -c $((10 << 20)) /dev/urandom >"$TMPD/lossy"
 want=$(sha256sum <"$TMPD/lossy" | cut -d' ' -f1)
 start_bg kl ip netns exec "$ns" socat -u TCP-LISTEN:7421,bind=$KERNEL_IP,reuseaddr OPEN:"$TMPD/got3",creat
-sleep 0.3
+wait_port "$ns" tcp 7421
 ip netns exec "$ns" timeout 180 "$BIN/tapir-nc" "${DEV[@]}" --drop 0.02 -w 30 $KERNEL_IP 7421 \
     <"$TMPD/lossy" >"$TMPD/bulk.tx.out" 2>&1 || { cat "$TMPD/bulk.tx.out"; fail "tapir-nc through 2% loss exited $?"; }
 wait_for 30 bash -c "! kill -0 $(pid_of kl) 2>/dev/null" || fail "socat did not see tapir's FIN through loss"
