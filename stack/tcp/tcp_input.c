@@ -648,6 +648,13 @@ static bool process_ack(struct tcpcb *tp, struct seg *s)
         tcp_send_challenge_ack(tp);
         return false;
     }
+    /* The peer answered: whatever probes were out are answered too.  RFC
+     * 1122 4.2.2.17 / RFC 9293 3.8.6.1: while the receiver keeps answering
+     * our zero-window probes the connection MUST stay open, so only probes
+     * nobody answers count toward giving up (Linux's tcp_ack zeroes
+     * icsk_probes_out on every acceptable ACK).  TCP_USER_TIMEOUT still
+     * counts from probe_stamp, which only an opening window clears. */
+    tp->probes = 0;
 
     /* RACK counts SACKed bytes by record (the byte scoreboard is capped). */
     uint32_t prior_sacked = tcp_rack_on(tp) ? tp->txq_sacked_bytes : tp->sacked_bytes;
