@@ -241,6 +241,7 @@ static void report_unreachable(struct stack *st, const struct pkt *p)
         .code = ICMP_HOST_UNREACH,
         .err = EHOSTUNREACH,
         .hard = false,
+        .local = true,
         .l4 = p->data + h.hdr_len,
         .l4_len = l4_len,
     };

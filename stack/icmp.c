@@ -157,7 +157,8 @@ void icmp_deliver_error(struct stack *st, const struct icmp_error *e)
 static void error_input(struct stack *st, const struct ip_rx *rx, const struct icmp_hdr *h)
 {
     st->ctr.icmp_rx_errors++;
-    struct icmp_error e = {.reporter = rx->src, .type = h->type, .code = h->code};
+    struct icmp_error e = {.reporter = rx->src, .type = h->type, .code = h->code,
+                           .local = stack_is_local4(st, rx->src.v4)};
     switch (h->type) {
     case ICMP_DEST_UNREACH:
         if (h->code >= 16)

@@ -224,6 +224,7 @@ static void error_input(struct stack *st, const struct ip_rx *rx, const struct i
         return;
     struct icmp_error e = {
         .reporter = rx->src,
+        .local = stack_is_local6(st, rx->src.v6),   /* our own ND gave up (nd.c) */
         .proto = x.proto,
         .type = h->type,
         .code = h->code,

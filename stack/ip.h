@@ -90,6 +90,7 @@ struct icmp_error {
     uint8_t type, code;        /* ICMP type/code as received */
     int err;                   /* errno equivalent: ECONNREFUSED, EHOSTUNREACH, EMSGSIZE... */
     bool hard;                 /* a hard error (RFC 1122 4.2.3.9: port/protocol unreachable) */
+    bool local;                /* from this host itself (its neighbour resolution gave up), not the network */
     uint32_t mtu;              /* next-hop MTU (frag needed / packet too big), else 0 */
     const uint8_t *l4;         /* start of the original transport header */
     size_t l4_len;             /* bytes of it quoted (>= 8 guaranteed) */

@@ -244,6 +244,7 @@ struct tcpcb {
     int backoff;                 /* exponential backoff shift */
     int retransmits;             /* consecutive timeouts (tcpi_retransmits) */
     int probes;                  /* zero-window / keepalive probes sent unanswered */
+    int soft_err;                /* the last soft ICMP error (errno), told only if we give up (Linux's sk_err_soft) */
     uint64_t rexmit_start;       /* first timeout of the current run (give-up clock) */
     uint64_t probe_stamp;        /* first probe-timer expiry of the current run (TCP_USER_TIMEOUT clock), 0 none */
     uint32_t user_timeout_ms;    /* TCP_USER_TIMEOUT, 0 default */

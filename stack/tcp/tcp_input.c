@@ -352,6 +352,7 @@ static void syn_sent_input(struct tcpcb *tp, const struct ip_rx *rx, struct seg 
     if (s->flags & TCP_ACK) {
         /* Our SYN is acknowledged: ESTABLISHED. */
         tp->snd_una = s->ack;
+        tp->soft_err = 0;
         if (tp->rt_timing && seq_gt(s->ack, tp->rt_seq) && tp->retransmits == 0) {
             tcp_rtt_sample(tp, (uint32_t)(st->now - tp->rt_time));
             tp->rt_timing = false;
@@ -655,6 +656,7 @@ static bool process_ack(struct tcpcb *tp, struct seg *s)
      * icsk_probes_out on every acceptable ACK).  TCP_USER_TIMEOUT still
      * counts from probe_stamp, which only an opening window clears. */
     tp->probes = 0;
+    tp->soft_err = 0;            /* the path works after all (Linux's tcp_ack) */
 
     /* RACK counts SACKed bytes by record (the byte scoreboard is capped). */
     uint32_t prior_sacked = tcp_rack_on(tp) ? tp->txq_sacked_bytes : tp->sacked_bytes;
@@ -1161,13 +1163,25 @@ void tcp_icmp_error(struct stack *st, const struct icmp_error *e)
         }
         return;
     }
-    /* RFC 1122 4.2.3.9 / RFC 5461: hard errors abort a connection still
-     * being opened; otherwise they are only reported (soft errors). */
-    if (tp->state == TCPS_SYN_SENT && e->hard) {
-        st->ctr.tcp_attempt_fails++;
+    /* RFC 1122 4.2.3.9, RFC 9293 3.9: destination unreachable 2-4 (ICMPv6:
+     * 1 and 4) are hard errors and abort a connection still being opened.
+     * Everything else is soft (unreachable 0, 1, 5, time exceeded, and
+     * parameter problem, which RFC 1122 says to report but never abort on):
+     * it MUST NOT abort, and is kept to be reported only if the connection
+     * then gives up (instead of a bare ETIMEDOUT), as Linux's sk_err_soft.
+     * Setting so_error for it would show POLLERR and fail a waiting connect
+     * on a connection that may still succeed.  In synchronized states hard
+     * errors are soft too (Linux; RFC 5461 4 describes that common choice
+     * against 4.2.3.9's SHOULD).  Our own neighbour resolution giving up
+     * (ARP / ND: no ICMP from the network) ends an opening at once, as on
+     * Linux: connect() says "No route to host" after about 3 s. */
+    bool param_problem = e->src.family == TP_AF_INET6 ? e->type == 4 : e->type == 12;
+    bool hard = (e->hard && !param_problem) || e->local;
+    if (hard && (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED)) {
+        if (tp->state == TCPS_SYN_SENT)
+            st->ctr.tcp_attempt_fails++;
         tcp_close_conn(tp, e->err);
         return;
     }
-    if (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED)
-        tp->sk.so_error = e->err;
+    tp->soft_err = e->err;
 }

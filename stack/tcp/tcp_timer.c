@@ -121,6 +121,13 @@ static bool gave_up(struct tcpcb *tp, int retries)
 
 static bool tlp_probe(struct tcpcb *tp);
 
+/* What the user hears when we give up on the peer: the last soft ICMP error
+ * if one came (a router said why), else "timed out" (Linux's tcp_write_err). */
+static int tcp_timeout_err(const struct tcpcb *tp)
+{
+    return tp->soft_err ? tp->soft_err : ETIMEDOUT;
+}
+
 static void rexmt_fire(struct stack *st, struct timer *t)
 {
     struct tcpcb *tp = container_of(t, struct tcpcb, t_rexmt);
@@ -142,7 +149,7 @@ static void rexmt_fire(struct stack *st, struct timer *t)
         if ((uint32_t)tp->retransmits >= limit || expired) {
             if (tp->state == TCPS_SYN_SENT)
                 st->ctr.tcp_attempt_fails++;
-            tcp_close_conn(tp, ETIMEDOUT);
+            tcp_close_conn(tp, tcp_timeout_err(tp));
             return;
         }
         if (tp->retransmits == 0)
@@ -163,7 +170,7 @@ static void rexmt_fire(struct stack *st, struct timer *t)
     if (tp->retransmits == 0)
         tp->rexmit_start = st->now - tcp_current_rto(tp);
     if (gave_up(tp, (int)cfg->retries2)) {
-        tcp_close_conn(tp, tp->sk.so_error ? tp->sk.so_error : ETIMEDOUT);
+        tcp_close_conn(tp, tcp_timeout_err(tp));
         return;
     }
     tp->retransmits++;
@@ -246,11 +253,11 @@ static void persist_fire(struct stack *st, struct timer *t)
     if (!tp->probe_stamp) {
         tp->probe_stamp = st->now ? st->now : 1;
     } else if (tp->user_timeout_ms && st->now - tp->probe_stamp >= (uint64_t)tp->user_timeout_ms * 1000) {
-        tcp_close_conn(tp, ETIMEDOUT);
+        tcp_close_conn(tp, tcp_timeout_err(tp));
         return;
     }
     if ((uint32_t)tp->probes >= st->cfg.tcp.retries2) {
-        tcp_close_conn(tp, ETIMEDOUT);
+        tcp_close_conn(tp, tcp_timeout_err(tp));
         return;
     }
     uint32_t wnd_end = tp->snd_una + tp->snd_wnd;
@@ -350,7 +357,7 @@ static void keep_fire(struct stack *st, struct timer *t)
         (tp->user_timeout_ms && idle >= keep_idle_us(tp) + (uint64_t)tp->user_timeout_ms * 1000)) {
         /* The peer is gone: tell it, in case it is only unreachable (Linux). */
         tcp_xmit(tp, tp->snd_nxt, 0, TCP_RST | TCP_ACK);
-        tcp_close_conn(tp, ETIMEDOUT);
+        tcp_close_conn(tp, tcp_timeout_err(tp));
         return;
     }
     /* RFC 9293 3.8.4: a probe with SEG.SEQ = SND.NXT-1 and no data. */
