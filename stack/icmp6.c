@@ -49,17 +49,20 @@ static bool rate_allow(struct stack *st)
     return true;
 }
 
-bool icmp6_send_error(struct stack *st, int ifindex, const uint8_t *pkt, size_t len, uint8_t type,
-                      uint8_t code, uint32_t param)
+bool icmp6_send_error(struct stack *st, int ifindex, const uint8_t *pkt, size_t len, bool link_mcast,
+                      uint8_t type, uint8_t code, uint32_t param)
 {
     if (!ip6_state(st) || len < IP6_HDR_LEN)
         return false;
     const uint8_t *osrc = pkt + 8, *odst = pkt + 24;
     /* RFC 4443 2.4 (e): never about a packet whose source does not name one
-     * node, nor about a multicast packet (but Packet Too Big, and Parameter
-     * Problem code 2 for an option that asks for it), ... */
+     * node, nor about a multicast packet, nor one that came in a link-layer
+     * multicast or broadcast frame (e.3-e.5; the exceptions of e.3 hold for
+     * all three: Packet Too Big, and Parameter Problem code 2 for an option
+     * that asks for it), ... */
     bool exception = type == ICMP6_PACKET_TOO_BIG || (type == ICMP6_PARAM_PROBLEM && code == 2);
-    if (ip6_is_unspecified(osrc) || ip6_is_multicast(osrc) || (ip6_is_multicast(odst) && !exception)) {
+    if (ip6_is_unspecified(osrc) || ip6_is_multicast(osrc) ||
+        ((ip6_is_multicast(odst) || link_mcast) && !exception)) {
         st->ctr.icmp6_tx_suppressed++;
         return false;
     }
@@ -106,16 +109,16 @@ void icmp6_send_unreachable(struct stack *st, const struct ip_rx *about, uint8_t
     size_t ll = about->l4_len < sizeof buf - hl ? about->l4_len : sizeof buf - hl;
     memcpy(buf + hl, about->l4, ll);
     if (code == ICMP_PORT_UNREACH) {
-        icmp6_send_error(st, about->ifindex, buf, hl + ll, ICMP6_DST_UNREACH, ICMP6_UNREACH_PORT, 0);
+        icmp6_send_error(st, about->ifindex, buf, hl + ll, about->link_mcast, ICMP6_DST_UNREACH, ICMP6_UNREACH_PORT, 0);
     } else if (code == ICMP_PROTO_UNREACH) {
         /* Parameter Problem code 1 points at the Next Header byte that named
          * the protocol: walk the chain again to find it. */
         struct ip6_ext x;
         ip6_ext_walk(buf, hl + ll, buf[6], IP6_HDR_LEN, 6, false, &x);
-        icmp6_send_error(st, about->ifindex, buf, hl + ll, ICMP6_PARAM_PROBLEM,
+        icmp6_send_error(st, about->ifindex, buf, hl + ll, about->link_mcast, ICMP6_PARAM_PROBLEM,
                          ICMP6_PARAMPROB_NEXTHEADER, (uint32_t)x.nh_off);
     } else {
-        icmp6_send_error(st, about->ifindex, buf, hl + ll, ICMP6_DST_UNREACH, ICMP6_UNREACH_ADDR, 0);
+        icmp6_send_error(st, about->ifindex, buf, hl + ll, about->link_mcast, ICMP6_DST_UNREACH, ICMP6_UNREACH_ADDR, 0);
     }
 }
 

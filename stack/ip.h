@@ -37,6 +37,8 @@ struct ip_rx {
     size_t ip_hdr_len;
     bool fragmented;           /* IPv6: it carried a Fragment header (reassembled, or an
                                 * atomic fragment): ND refuses such messages (RFC 6980) */
+    bool link_mcast;           /* IPv6: it came in a link-layer multicast/broadcast frame
+                                * (no ICMPv6 error about it: RFC 4443 2.4 e.4, e.5) */
 };
 
 /* What a transport asks of ip_output.  src may be unspecified: the IP layer

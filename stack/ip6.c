@@ -787,7 +787,7 @@ static void deliver(struct stack *st, const struct ip_rx *rx)
     }
 }
 
-void ip6_input(struct stack *st, int ifindex, const uint8_t *pkt, size_t len)
+void ip6_input(struct stack *st, int ifindex, const uint8_t *pkt, size_t len, bool link_mcast)
 {
     st->ctr.ip6_rx++;
     struct ip6_state *s = ip6_state(st);
@@ -844,7 +844,7 @@ void ip6_input(struct stack *st, int ifindex, const uint8_t *pkt, size_t len)
     if (x.verdict == IP6_EXT_FRAGMENT) {
         fragmented = true;
         size_t wlen, roff, rnh;
-        int r = ip6_reass_input(st, ifindex, pkt, len, &x, &whole, &wlen, &roff, &rnh);
+        int r = ip6_reass_input(st, ifindex, pkt, len, link_mcast, &x, &whole, &wlen, &roff, &rnh);
         if (r <= 0)
             return;
         pkt = whole;
@@ -860,7 +860,7 @@ void ip6_input(struct stack *st, int ifindex, const uint8_t *pkt, size_t len)
         break;
     case IP6_EXT_PARAM_PROBLEM:
         st->ctr.ip6_rx_bad_ext++;
-        icmp6_send_error(st, ifindex, pkt, len, ICMP6_PARAM_PROBLEM, x.pp_code, x.pp_pointer);
+        icmp6_send_error(st, ifindex, pkt, len, link_mcast, ICMP6_PARAM_PROBLEM, x.pp_code, x.pp_pointer);
         free(whole);
         return;
     default:
@@ -882,6 +882,7 @@ void ip6_input(struct stack *st, int ifindex, const uint8_t *pkt, size_t len)
         .ip_hdr = pkt,
         .ip_hdr_len = x.l4_off,
         .fragmented = fragmented,
+        .link_mcast = link_mcast,
     };
     switch (x.proto) {
     case IPPROTO_NUM_ICMPV6:
@@ -896,7 +897,7 @@ void ip6_input(struct stack *st, int ifindex, const uint8_t *pkt, size_t len)
             st->ctr.ip6_rx_delivered++;
         } else {
             st->ctr.ip6_rx_unknown_proto++;
-            icmp6_send_error(st, ifindex, pkt, len, ICMP6_PARAM_PROBLEM, ICMP6_PARAMPROB_NEXTHEADER,
+            icmp6_send_error(st, ifindex, pkt, len, link_mcast, ICMP6_PARAM_PROBLEM, ICMP6_PARAMPROB_NEXTHEADER,
                              (uint32_t)x.nh_off);
         }
         break;

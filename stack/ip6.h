@@ -16,7 +16,7 @@ struct stack;
 
 /* An IPv6 packet (starting at its IPv6 header; Ethernet already removed)
  * arrived on ifindex.  Borrowed bytes. */
-void ip6_input(struct stack *st, int ifindex, const uint8_t *pkt, size_t len);
+void ip6_input(struct stack *st, int ifindex, const uint8_t *pkt, size_t len, bool link_mcast);
 /* IPv6 half of ip_output(): same contract. */
 int ip6_output(struct stack *st, struct pkt *p, const struct ip_tx *tx);
 /* IPv6 halves of ip_path_mtu() and ip_select_source(). */

@@ -141,7 +141,7 @@ void ip6_reass_destroy(struct stack *st);
  * belong to the caller, and *resume_off / *resume_nh_off say where the walk
  * goes on.  0: held.  < 0: dropped (counted; -EINVAL with a Parameter
  * Problem already sent where one is due). */
-int ip6_reass_input(struct stack *st, int ifindex, const uint8_t *pkt, size_t len,
+int ip6_reass_input(struct stack *st, int ifindex, const uint8_t *pkt, size_t len, bool link_mcast,
                     const struct ip6_ext *x, uint8_t **out, size_t *out_len, size_t *resume_off,
                     size_t *resume_nh_off);
 /* Bytes held / datagrams being reassembled (tests). */
@@ -150,10 +150,11 @@ size_t ip6_reass_count(struct stack *st);
 
 /* icmp6.c */
 void icmp6_input(struct stack *st, const struct ip_rx *rx);
-/* An ICMPv6 error about the packet pkt[0..len) that arrived on ifindex. Every
- * rule of RFC 4443 2.4 (e) and the rate limit apply; true if sent. */
-bool icmp6_send_error(struct stack *st, int ifindex, const uint8_t *pkt, size_t len, uint8_t type,
-                      uint8_t code, uint32_t param);
+/* An ICMPv6 error about the packet pkt[0..len) that arrived on ifindex
+ * (link_mcast: in a link-layer multicast or broadcast frame).  Every rule of
+ * RFC 4443 2.4 (e) and the rate limit apply; true if sent. */
+bool icmp6_send_error(struct stack *st, int ifindex, const uint8_t *pkt, size_t len, bool link_mcast,
+                      uint8_t type, uint8_t code, uint32_t param);
 /* Sends an MLDv2 report of every group joined on ifindex (on join and in
  * answer to a query). */
 void mld_report(struct stack *st, int ifindex);

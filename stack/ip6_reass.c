@@ -111,7 +111,7 @@ static void reass_timeout(struct stack *st, struct timer *t)
                 }
                 q[4] = (uint8_t)((qlen - IP6_HDR_LEN) >> 8);
                 q[5] = (uint8_t)(qlen - IP6_HDR_LEN);
-                icmp6_send_error(st, d->ifindex, q, qlen, ICMP6_TIME_EXCEEDED, ICMP6_TIMEX_REASS, 0);
+                icmp6_send_error(st, d->ifindex, q, qlen, false, ICMP6_TIME_EXCEEDED, ICMP6_TIMEX_REASS, 0);
             }
         }
     }
@@ -153,7 +153,7 @@ static void kill(struct stack *st, struct dgram *d)
     d->dead = true;
 }
 
-int ip6_reass_input(struct stack *st, int ifindex, const uint8_t *pkt, size_t len,
+int ip6_reass_input(struct stack *st, int ifindex, const uint8_t *pkt, size_t len, bool link_mcast,
                     const struct ip6_ext *x, uint8_t **out, size_t *out_len, size_t *resume_off,
                     size_t *resume_nh_off)
 {
@@ -165,13 +165,13 @@ int ip6_reass_input(struct stack *st, int ifindex, const uint8_t *pkt, size_t le
     /* 4.5: all but the last fragment carry a multiple of 8 bytes ... */
     if (x->frag.more && (flen % 8 != 0 || flen == 0)) {
         st->ctr.ip6_reass_bad++;
-        icmp6_send_error(st, ifindex, pkt, len, ICMP6_PARAM_PROBLEM, ICMP6_PARAMPROB_HEADER, 4);
+        icmp6_send_error(st, ifindex, pkt, len, link_mcast, ICMP6_PARAM_PROBLEM, ICMP6_PARAMPROB_HEADER, 4);
         return -EINVAL;
     }
     /* ... and no fragment reaches past 65535 bytes. */
     if (off + flen > 65535) {
         st->ctr.ip6_reass_bad++;
-        icmp6_send_error(st, ifindex, pkt, len, ICMP6_PARAM_PROBLEM, ICMP6_PARAMPROB_HEADER,
+        icmp6_send_error(st, ifindex, pkt, len, link_mcast, ICMP6_PARAM_PROBLEM, ICMP6_PARAMPROB_HEADER,
                          (uint32_t)(x->frag_off + 2));
         return -EINVAL;
     }
@@ -185,7 +185,7 @@ int ip6_reass_input(struct stack *st, int ifindex, const uint8_t *pkt, size_t le
         size_t need = y.proto == IP6_NH_NONE ? 0 : y.proto == IP6_NH_TCP ? 20 : 8;
         if (y.verdict != IP6_EXT_OK || len - y.l4_off < need) {
             st->ctr.ip6_reass_incomplete_chain++;
-            icmp6_send_error(st, ifindex, pkt, len, ICMP6_PARAM_PROBLEM, ICMP6_PARAMPROB_FIRSTFRAG, 0);
+            icmp6_send_error(st, ifindex, pkt, len, link_mcast, ICMP6_PARAM_PROBLEM, ICMP6_PARAMPROB_FIRSTFRAG, 0);
             return -EINVAL;
         }
     }

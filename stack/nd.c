@@ -284,7 +284,7 @@ static void entry_timer(struct stack *st, struct timer *t)
             while (p) {
                 struct pkt *next = p->next;
                 st->ctr.nd_unresolved++;
-                icmp6_send_error(st, ifindex, p->data, p->len, ICMP6_DST_UNREACH, ICMP6_UNREACH_ADDR, 0);
+                icmp6_send_error(st, ifindex, p->data, p->len, false, ICMP6_DST_UNREACH, ICMP6_UNREACH_ADDR, 0);
                 pkt_free(p);
                 p = next;
             }

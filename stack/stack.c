@@ -274,7 +274,7 @@ static void deliver_ip(struct stack *st, int ifindex, const uint8_t *pkt, size_t
         return;
     switch (pkt[0] >> 4) {
     case 4: ip4_input(st, ifindex, pkt, len, link_bcast); break;
-    case 6: ip6_input(st, ifindex, pkt, len); break;
+    case 6: ip6_input(st, ifindex, pkt, len, false); break;
     default:
         st->ctr.ip_rx++;
         st->ctr.ip_rx_bad_version++;
@@ -330,7 +330,7 @@ static void eth_input(struct stack *st, struct netif *nif, const uint8_t *frame,
     switch (eh.type) {
     case ETHERTYPE_ARP: arp_input(st, nif->index, payload, plen); break;
     case ETHERTYPE_IPV4: ip4_input(st, nif->index, payload, plen, eth_is_multicast(eh.dst)); break;
-    case ETHERTYPE_IPV6: ip6_input(st, nif->index, payload, plen); break;
+    case ETHERTYPE_IPV6: ip6_input(st, nif->index, payload, plen, eth_is_multicast(eh.dst)); break;
     default: st->ctr.eth_rx_unknown_type++; break;
     }
 }

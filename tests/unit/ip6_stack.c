@@ -8,6 +8,7 @@
 
 #include "ip6_helpers.h"
 #include "stack/ip.h"
+#include "stack/wire/udp.h"
 
 static uint8_t fbuf[70000];
 
@@ -244,6 +245,76 @@ Test(ip6_stack, no_error_about_errors_or_from_unspecified)
     len = f6_frame(fbuf, any, MY_G, 64, 0, NULL, 0, 253, pl, sizeof pl);
     f6_feed(&f, fbuf, len);
     cr_assert_eq(f.cap.count, 0);
+    f6_teardown(&f);
+}
+
+/* RFC 4443 2.4 (e.4, e.5): no error about a packet that came in a link-layer
+ * multicast or broadcast frame, even when its IPv6 destination is our
+ * unicast address; the exceptions of (e.3) still apply (Parameter Problem
+ * code 2 for a 10xxxxxx option). */
+static size_t relink(uint8_t *frame, size_t len, const uint8_t mac[6])
+{
+    memcpy(frame, mac, 6);
+    return len;
+}
+
+Test(ip6_stack, no_error_about_link_multicast_or_broadcast_frames)
+{
+    struct f6 f;
+    f6_setup(&f, true);
+    know_peer(&f);
+    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    static const uint8_t allnodes_mac[6] = {0x33, 0x33, 0, 0, 0, 1};
+    const uint8_t *macs[2] = {bcast, allnodes_mac};
+    uint8_t code;
+    uint32_t ptr;
+    /* Unknown Next Header: Parameter Problem code 1 to a unicast frame ... */
+    uint8_t pl[16] = {0};
+    size_t len = f6_frame(fbuf, PEER_G, MY_G, 64, 0, NULL, 0, 253, pl, sizeof pl);
+    f6_feed(&f, fbuf, len);
+    struct cap_frame *fr = pop_param_problem(&f, &code, &ptr);
+    cr_assert_not_null(fr, "the control: a unicast frame gets its error");
+    free(fr);
+    /* ... none to the same packet in a broadcast or multicast frame. */
+    for (int i = 0; i < 2; i++) {
+        uint64_t sup = f.st->ctr.icmp6_tx_suppressed;
+        f6_feed(&f, fbuf, relink(fbuf, len, macs[i]));
+        cr_assert_eq(f.st->ctr.ip6_rx_unknown_proto, 2u + (unsigned)i, "the packet was taken in");
+        cr_assert_null(pop_param_problem(&f, &code, &ptr), "frame %d: no error", i);
+        cr_assert_eq(f.st->ctr.icmp6_tx_suppressed, sup + 1);
+    }
+    /* UDP to a closed port: port unreachable only for a unicast frame. */
+    uint8_t u[8 + 4] = {0};
+    memcpy(u + 8, "ping", 4);
+    struct udp_hdr uh = {.sport = 4000, .dport = 9};
+    struct ipaddr s6 = ip6(PEER_G), d6 = ip6(MY_G);
+    udp_emit(&uh, u, 4, &s6, &d6);
+    len = f6_frame(fbuf, PEER_G, MY_G, 64, 0, NULL, 0, IP6_NH_UDP, u, sizeof u);
+    f6_feed(&f, fbuf, len);
+    fr = f6_pop_icmp(&f, ICMP6_DST_UNREACH, NULL);
+    cr_assert_not_null(fr, "port unreachable for a unicast frame");
+    free(fr);
+    for (int i = 0; i < 2; i++) {
+        f6_feed(&f, fbuf, relink(fbuf, len, macs[i]));
+        cr_assert_null(f6_pop_icmp(&f, ICMP6_DST_UNREACH, NULL), "frame %d: no port unreachable", i);
+    }
+    /* A bad fragment (not a multiple of 8, M set): code 0 only for unicast. */
+    uint8_t frag[8 + 13] = {IP6_NH_UDP, 0, 0, 1, 0, 0, 0, 7};
+    len = f6_frame(fbuf, PEER_G, MY_G, 64, IP6_NH_FRAGMENT, frag, sizeof frag, IP6_NH_NONE, NULL, 0);
+    f6_feed(&f, fbuf, len);
+    fr = pop_param_problem(&f, &code, &ptr);
+    cr_assert_not_null(fr);
+    free(fr);
+    f6_feed(&f, fbuf, relink(fbuf, len, bcast));
+    cr_assert_null(pop_param_problem(&f, &code, &ptr), "no error about a broadcast fragment");
+    /* The exception: an unknown 10xxxxxx option asks for code 2 even then. */
+    uint8_t ext[8] = {IP6_NH_NONE, 0, 0x89, 4, 0, 0, 0, 0};
+    len = f6_frame(fbuf, PEER_G, MY_G, 64, IP6_NH_DSTOPTS, ext, sizeof ext, IP6_NH_NONE, NULL, 0);
+    f6_feed(&f, fbuf, relink(fbuf, len, bcast));
+    fr = pop_param_problem(&f, &code, &ptr);
+    cr_assert_not_null(fr, "Parameter Problem code 2 is the exception");
+    cr_assert_eq(code, 2);
+    free(fr);
     f6_teardown(&f);
 }
 
