@@ -204,6 +204,10 @@ static void enqueue_accept(struct tcpcb *lp, struct tcpcb *tp)
 }
 
 static void sync_input(struct tcpcb *tp, const struct ip_rx *rx, struct seg *s);
+static void trim(struct tcpcb *tp, struct seg *s);
+static void process_urg(struct tcpcb *tp, const struct seg *s);
+static void process_data(struct tcpcb *tp, struct seg *s);
+static void process_fin(struct tcpcb *tp);
 
 static void listen_input(struct tcpcb *lp, const struct ip_rx *rx, struct seg *s)
 {
@@ -359,6 +363,21 @@ static void syn_sent_input(struct tcpcb *tp, const struct ip_rx *rx, struct seg 
         }
         timer_cancel(&st->timers, &tp->t_rexmt);
         established(tp);
+        if (s->dlen || (s->flags & (TCP_FIN | TCP_URG))) {
+            /* 3.10.7.3: "if there are other controls or text in the
+             * segment, then continue processing at the sixth step" (URG,
+             * text, FIN), inside the window our SYN offered. */
+            s->seq++;
+            s->flags &= (uint8_t)~TCP_SYN;
+            uint32_t w = tcp_rcv_window(tp);
+            tp->rcv_adv = tp->rcv_nxt + (w < 65535 ? w : 65535);
+            trim(tp, s);
+            process_urg(tp, s);
+            tcp_ecn_input(tp, rx->tos, s->flags, s->dlen);
+            process_data(tp, s);
+            if ((s->flags & TCP_FIN) && s->seq + s->dlen == tp->rcv_nxt)
+                process_fin(tp);
+        }
         tp->ack_now = true;
         tcp_output(tp);           /* the ACK, with any data queued meanwhile */
         sock_wake(&tp->sk);
@@ -772,6 +791,23 @@ static bool process_ack(struct tcpcb *tp, struct seg *s)
     return true;
 }
 
+/* The URG bit (3.10.7.4 sixth check).  We keep urgent data in the stream
+ * (as SO_OOBINLINE; RFC 6093 advises applications to use it so) and only
+ * track the pointer, so poll reports POLLPRI until the reader passes it: the
+ * stream is never altered.  The pointer only moves forward. */
+static void process_urg(struct tcpcb *tp, const struct seg *s)
+{
+    if (!(s->flags & TCP_URG) || !s->h.urg)
+        return;
+    uint32_t up = s->seq + s->h.urg;
+    uint32_t read_pos = tp->rcv_nxt - tp->rcvbuf.len;
+    if ((!tp->rcv_urg || seq_gt(up, tp->rcv_up)) && seq_gt(up, read_pos)) {
+        tp->rcv_up = up;
+        tp->rcv_urg = true;
+        sock_wake(&tp->sk);
+    }
+}
+
 /* The FIN at rcv_nxt (3.10.7.4 eighth check).  Returns false if tp is gone. */
 static void process_fin(struct tcpcb *tp)
 {
@@ -1029,19 +1065,8 @@ static void sync_input(struct tcpcb *tp, const struct ip_rx *rx, struct seg *s)
         tp->ts_recent_time = st->now;
     }
 
-    /* sixth: URG.  We keep urgent data in the stream (as SO_OOBINLINE; RFC
-     * 6093 advises applications to use it so) and only track the pointer,
-     * so poll reports POLLPRI until the reader passes it: the stream is
-     * never altered.  The pointer only moves forward. */
-    if ((s->flags & TCP_URG) && s->h.urg) {
-        uint32_t up = s->seq + s->h.urg;
-        uint32_t read_pos = tp->rcv_nxt - tp->rcvbuf.len;
-        if ((!tp->rcv_urg || seq_gt(up, tp->rcv_up)) && seq_gt(up, read_pos)) {
-            tp->rcv_up = up;
-            tp->rcv_urg = true;
-            sock_wake(&tp->sk);
-        }
-    }
+    /* sixth: URG. */
+    process_urg(tp, s);
 
     /* Data after close(): nobody will read it (Linux answers with RST). */
     if (tp->user_closed && s->dlen && (tp->state == TCPS_FIN_WAIT_1 || tp->state == TCPS_FIN_WAIT_2)) {
