@@ -5,9 +5,11 @@
  * and mutated frames. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <sys/socket.h>
 
 #include "ip6_helpers.h"
 #include "stack/ip.h"
+#include "stack/socket.h"
 #include "stack/wire/udp.h"
 
 static uint8_t fbuf[70000];
@@ -315,6 +317,45 @@ Test(ip6_stack, no_error_about_link_multicast_or_broadcast_frames)
     cr_assert_not_null(fr, "Parameter Problem code 2 is the exception");
     cr_assert_eq(code, 2);
     free(fr);
+    f6_teardown(&f);
+}
+
+/* RFC 8200 8.1: over IPv6 the UDP checksum is mandatory; a datagram with a
+ * zero checksum MUST be discarded (IPv4's "no checksum" does not exist here),
+ * and it earns no port unreachable either. */
+Test(ip6_stack, udp_zero_checksum_dropped)
+{
+    struct f6 f;
+    f6_setup(&f, true);
+    know_peer(&f);
+    struct sock *s;
+    cr_assert_eq(sock_create(f.st, TP_AF_INET6, SOCK_DGRAM, 0, &s), 0);
+    struct endpoint at;
+    memset(&at, 0, sizeof at);
+    at.addr.family = TP_AF_INET6;
+    at.port = 5353;
+    cr_assert_eq(sock_bind(s, &at), 0);
+    uint8_t u[8 + 5] = {0};
+    memcpy(u + 8, "hello", 5);
+    struct udp_hdr uh = {.sport = 4000, .dport = 5353};
+    struct ipaddr s6 = ip6(PEER_G), d6 = ip6(MY_G);
+    udp_emit(&uh, u, 5, &s6, &d6);
+    /* Zero checksum: dropped, counted, nothing sent back. */
+    uint8_t z[sizeof u];
+    memcpy(z, u, sizeof u);
+    z[6] = z[7] = 0;
+    size_t len = f6_frame(fbuf, PEER_G, MY_G, 64, 0, NULL, 0, IP6_NH_UDP, z, sizeof z);
+    f6_feed(&f, fbuf, len);
+    char buf[16];
+    cr_assert_eq(sock_recv(s, buf, sizeof buf, 0, NULL, NULL), -EAGAIN);
+    cr_assert_eq(f.st->ctr.udp_rx_bad, 1);
+    cr_assert_eq(f.cap.count, 0);
+    /* The same datagram with its checksum arrives. */
+    len = f6_frame(fbuf, PEER_G, MY_G, 64, 0, NULL, 0, IP6_NH_UDP, u, sizeof u);
+    f6_feed(&f, fbuf, len);
+    cr_assert_eq(sock_recv(s, buf, sizeof buf, 0, NULL, NULL), 5);
+    cr_assert(memcmp(buf, "hello", 5) == 0);
+    sock_close(s);
     f6_teardown(&f);
 }
 
