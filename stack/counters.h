@@ -38,6 +38,7 @@
     X(ip_rx_bad_checksum, "IPv4 dropped: bad header checksum")                                     \
     X(ip_rx_bad_source, "IPv4 dropped: martian source address")                                    \
     X(ip_rx_not_for_us, "IPv4 dropped: not addressed to us")                                       \
+    X(ip_rx_source_route, "IPv4 dropped: source route not completed (we do not forward)")          \
     X(ip_rx_unknown_proto, "IPv4 dropped: unknown protocol")                                       \
     X(ip_rx_delivered, "IPv4 packets delivered to upper layers")                                   \
     X(ip_tx, "IPv4 packets sent")                                                                  \

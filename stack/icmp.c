@@ -77,6 +77,48 @@ static int send_icmp(struct stack *st, const struct icmp_hdr *h, uint32_t src, u
     return ip_output(st, p, &tx);
 }
 
+/* RFC 1122 3.2.2.6: an echo request that came by a completed source route
+ * is answered along the reversed route.  Received from S with the recorded
+ * route {G1 ... Gn}, the reply goes to Gn carrying {Gn-1 ... G1, S}, pointer
+ * at the first (3.2.1.8c, case A).  Returns false if the request had no
+ * route to reverse (the plain reply then applies). */
+static bool echo_reply_source_routed(struct stack *st, const struct ip_rx *rx, const struct icmp_hdr *r,
+                                     uint32_t from)
+{
+    size_t off;
+    if (rx->ip_hdr_len <= IPV4_HDR_LEN ||
+        ipv4_source_route(rx->ip_hdr, rx->ip_hdr_len, &off) != IPV4_SRR_DONE)
+        return false;
+    const uint8_t *o = rx->ip_hdr + off;
+    size_t n = (size_t)(o[1] - 3) / 4;
+    if (n == 0)
+        return false;
+    size_t olen = 3 + 4 * n, hl = IPV4_HDR_LEN + ((olen + 3) & ~(size_t)3);
+    struct pkt *p = pkt_alloc(hl + ICMP_HDR_LEN + r->data_len);
+    if (!p)
+        return true;
+    uint8_t *b = pkt_put(p, hl + ICMP_HDR_LEN + r->data_len);
+    memset(b, 0, hl);
+    b[0] = (uint8_t)(0x40 | hl / 4);
+    b[1] = rx->tos;
+    b[8] = st->cfg.ip_default_ttl ? st->cfg.ip_default_ttl : IP4_DEFAULT_TTL;
+    b[9] = IPPROTO_NUM_ICMP;
+    put32(b + 12, from);
+    put32(b + 16, get32(o + 3 + 4 * (n - 1)));          /* Gn: the first hop back */
+    uint8_t *ro = b + IPV4_HDR_LEN;
+    ro[0] = o[0];
+    ro[1] = (uint8_t)olen;
+    ro[2] = 4;
+    for (size_t i = 1; i < n; i++)                       /* Gn-1 ... G1 */
+        memcpy(ro + 3 + 4 * (i - 1), o + 3 + 4 * (n - 1 - i), 4);
+    put32(ro + 3 + 4 * (n - 1), rx->src.v4);            /* ... then S */
+    icmp_emit(r, b + hl);
+    st->ctr.icmp_tx++;
+    if (ip4_output_hdrincl(st, p, -1) == 0)
+        st->ctr.icmp_tx_echo_replies++;
+    return true;
+}
+
 /* ---- errors we send ---- */
 
 bool icmp_send_error(struct stack *st, const struct ip_rx *about, uint8_t type, uint8_t code,
@@ -234,6 +276,8 @@ void icmp4_input(struct stack *st, const struct ip_rx *rx)
                                                         : stack_source4(st, rx->ifindex, rx->src.v4);
         struct icmp_hdr r = {.type = ICMP_ECHO_REPLY, .code = 0, .rest = h.rest, .data = h.data,
                              .data_len = h.data_len};
+        if (echo_reply_source_routed(st, rx, &r, from))
+            return;
         if (send_icmp(st, &r, from, rx->src.v4, rx->tos) == 0)
             st->ctr.icmp_tx_echo_replies++;
         return;

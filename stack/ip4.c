@@ -81,10 +81,10 @@ static bool martian_source(const struct stack *st, const struct netif *nif, uint
 
 /* ---- input ---- */
 
-static void demux(struct stack *st, const struct ipv4_hdr *h, int ifindex, const uint8_t *pkt,
-                  bool bcast, bool mcast)
+static struct ip_rx make_rx(const struct ipv4_hdr *h, int ifindex, const uint8_t *pkt, bool bcast,
+                            bool mcast)
 {
-    struct ip_rx rx = {
+    return (struct ip_rx){
         .ifindex = ifindex,
         .src = ip4(h->src),
         .dst = ip4(h->dst),
@@ -98,6 +98,12 @@ static void demux(struct stack *st, const struct ipv4_hdr *h, int ifindex, const
         .ip_hdr = pkt,
         .ip_hdr_len = h->hdr_len,
     };
+}
+
+static void demux(struct stack *st, const struct ipv4_hdr *h, int ifindex, const uint8_t *pkt,
+                  bool bcast, bool mcast)
+{
+    struct ip_rx rx = make_rx(h, ifindex, pkt, bcast, mcast);
     st->ctr.ip_rx_delivered++;
     /* Raw sockets see every datagram of their protocol first (as Linux's
      * raw_local_deliver), then the protocol handles it. */
@@ -156,6 +162,18 @@ void ip4_input(struct stack *st, int ifindex, const uint8_t *pkt, size_t len, bo
     if (h.src == 0 && !bcast) {
         /* 0.0.0.0 may only ask (DHCP-style) for a broadcast answer. */
         st->ctr.ip_rx_bad_source++;
+        return;
+    }
+    /* RFC 1122 3.3.5: a source route with addresses left names us as a hop
+     * on the way, and a host that does not forward discards it and SHOULD
+     * say "source route failed" (the usual rules of icmp_send_error apply:
+     * never about broadcasts, ICMP errors, later fragments; rate limited).
+     * (Linux, accept_source_route off on hosts, drops every source-routed
+     * datagram silently.)  A completed route is ours (3.2.1.8c). */
+    if (h.hdr_len > IPV4_HDR_LEN && ipv4_source_route(pkt, h.hdr_len, NULL) == IPV4_SRR_PENDING) {
+        st->ctr.ip_rx_source_route++;
+        struct ip_rx rx = make_rx(&h, ifindex, pkt, bcast, mcast);
+        icmp_send_unreachable(st, &rx, ICMP_SR_FAILED);
         return;
     }
     /* RFC 1122 3.2.1.7: a host MUST NOT discard a datagram just because its

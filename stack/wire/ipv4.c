@@ -26,6 +26,31 @@ static bool options_ok(const uint8_t *opt, size_t len)
     return true;
 }
 
+enum ipv4_srr ipv4_source_route(const uint8_t *hdr, size_t hl, size_t *opt)
+{
+    /* The header passed ipv4_parse: every option's length is sane. */
+    size_t i = IPV4_HDR_LEN;
+    while (i < hl) {
+        uint8_t type = hdr[i];
+        if (type == 0)
+            break;
+        if (type == 1) {
+            i++;
+            continue;
+        }
+        uint8_t olen = hdr[i + 1];
+        if (type == IPV4_OPT_LSRR || type == IPV4_OPT_SSRR) {
+            if (opt)
+                *opt = i;
+            /* Pointer (from the option's start, 4 = first address) past
+             * the last address: the route is completed. */
+            return olen >= 3 && hdr[i + 2] > olen ? IPV4_SRR_DONE : IPV4_SRR_PENDING;
+        }
+        i += olen;
+    }
+    return IPV4_SRR_NONE;
+}
+
 int ipv4_parse(const uint8_t *buf, size_t len, struct ipv4_hdr *out, bool verify_csum)
 {
     if (len < IPV4_HDR_LEN)

@@ -1,7 +1,7 @@
 /* IPv4 headers (RFC 791).  Options are validated for well-formedness and
- * then skipped: tapir acts on none of them (RFC 1122 3.2.1.8 lets a host
- * ignore options it does not implement, and source routing is refused by
- * most stacks anyway). */
+ * then skipped, except the source route options (RFC 1122 3.2.1.8c, 3.3.5):
+ * a datagram whose route is not completed is not ours to deliver, and an
+ * echo request that came by a completed one is answered back along it. */
 #ifndef TAPIR_STACK_WIRE_IPV4_H
 #define TAPIR_STACK_WIRE_IPV4_H
 
@@ -41,6 +41,16 @@ int ipv4_parse(const uint8_t *buf, size_t len, struct ipv4_hdr *out, bool verify
 /* Writes a 20-byte header (no options) with its checksum; returns 20.
  * h->hdr_len is ignored. */
 size_t ipv4_emit(const struct ipv4_hdr *h, uint8_t *buf);
+
+/* Source route options (RFC 791 3.1: LSRR 131, SSRR 137; type, length,
+ * pointer, then the route's addresses). */
+#define IPV4_OPT_LSRR 131
+#define IPV4_OPT_SSRR 137
+enum ipv4_srr { IPV4_SRR_NONE, IPV4_SRR_DONE, IPV4_SRR_PENDING };
+/* The source route of a parsed header hdr[0..hl): none, completed (the
+ * pointer past the last address: we are the final destination; *opt is its
+ * offset in hdr) or pending (addresses left: we would be a hop on the way). */
+enum ipv4_srr ipv4_source_route(const uint8_t *hdr, size_t hl, size_t *opt);
 
 /* Address classes (host order). */
 static inline bool ip4_is_multicast(uint32_t a) { return (a >> 28) == 0xe; }     /* 224/4 */

@@ -189,6 +189,139 @@ Test(ipv4, echo_reply_and_validation_counters)
     teardown(&f);
 }
 
+/* Feeds an IPv4 packet whose header carries the given options (a multiple
+ * of 4 bytes). */
+static void feed_ip_opts(struct netfix *f, const struct ipv4_hdr *h, const uint8_t *opts, size_t olen,
+                         const void *payload, size_t len)
+{
+    static uint8_t frame[2048];
+    struct eth_hdr eh = {.type = ETHERTYPE_IPV4};
+    memcpy(eh.dst, NET_OUR_MAC, 6);
+    memcpy(eh.src, NET_PEER_MAC, 6);
+    eth_emit(&eh, frame);
+    uint8_t *ip = frame + ETH_HDR_LEN;
+    struct ipv4_hdr hh = *h;
+    hh.total_len = (uint16_t)(20 + olen + len);
+    ipv4_emit(&hh, ip);
+    ip[0] = (uint8_t)(0x40 | (20 + olen) / 4);
+    memcpy(ip + 20, opts, olen);
+    memcpy(ip + 20 + olen, payload, len);
+    put16(ip + 10, 0);
+    put16(ip + 10, csum_finish(csum_add(0, ip, 20 + olen)));
+    stack_input(f->st, f->ifx, frame, ETH_HDR_LEN + 20 + olen + len, f->now);
+}
+
+/* Pops the next captured frame and parses its IPv4 header (NULL if none). */
+static struct cap_frame *pop_ip(struct netfix *f, struct ipv4_hdr *h)
+{
+    struct cap_frame *fr = capture_pop(&f->cap);
+    if (fr)
+        cr_assert_eq(ipv4_parse(fr->data + ETH_HDR_LEN, fr->len - ETH_HDR_LEN, h, true), 0);
+    return fr;
+}
+
+/* RFC 791 / RFC 1122 3.2.1.8: options we do not act on are skipped by their
+ * length, and the transport finds its header after them. */
+Test(ipv4, options_skipped_end_to_end)
+{
+    struct netfix f;
+    setup(&f);
+    uint8_t icmp[64];
+    size_t n = echo(icmp, 24);
+    struct ipv4_hdr h = hdr(NET_PEER, NET_OUR, 1);
+    /* NOP, NOP, router alert (148, length 4), then a timestamp option
+     * (68, length 12, pointer 5: room for two stamps), padding to 20. */
+    static const uint8_t opts[20] = {1, 1, 148, 4, 0, 0, 68, 12, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    feed_ip_opts(&f, &h, opts, sizeof opts, icmp, n);
+    cr_assert_eq(f.st->ctr.icmp_tx_echo_replies, 1, "the echo under the options was found");
+    struct ipv4_hdr r;
+    struct cap_frame *fr = pop_ip(&f, &r);
+    cr_assert_not_null(fr);
+    cr_assert_eq(r.dst, NET_PEER);
+    cr_assert_eq(r.total_len, 20 + n);
+    const uint8_t *ic = fr->data + ETH_HDR_LEN + r.hdr_len;
+    cr_assert_eq(ic[0], ICMP_ECHO_REPLY);
+    cr_assert(memcmp(ic + 4, icmp + 4, n - 4) == 0, "same identifier, sequence and data");
+    free(fr);
+    teardown(&f);
+}
+
+/* A source route with addresses left (RFC 1122 3.3.5): we would be a hop,
+ * and a host that does not forward drops it, saying "source route failed"
+ * (destination unreachable code 5).  Loose and strict alike; never about a
+ * broadcast. */
+Test(ipv4, source_route_not_completed_is_refused)
+{
+    struct netfix f;
+    setup(&f);
+    uint8_t icmp[64];
+    size_t n = echo(icmp, 8);
+    struct ipv4_hdr h = hdr(NET_PEER, NET_OUR, 1);
+    /* LSRR: length 7, pointer 4: one address (10.1.2.3) still to visit; EOL. */
+    uint8_t opts[8] = {IPV4_OPT_LSRR, 7, 4, 10, 1, 2, 3, 0};
+    for (int k = 0; k < 2; k++) {
+        opts[0] = k ? IPV4_OPT_SSRR : IPV4_OPT_LSRR;
+        feed_ip_opts(&f, &h, opts, sizeof opts, icmp, n);
+        cr_assert_eq(f.st->ctr.icmp_tx_echo_replies, 0, "not delivered");
+        cr_assert_eq(f.st->ctr.ip_rx_source_route, (uint64_t)k + 1);
+        struct ipv4_hdr r;
+        struct cap_frame *fr = pop_ip(&f, &r);
+        cr_assert_not_null(fr, "an error goes back");
+        const uint8_t *ic = fr->data + ETH_HDR_LEN + r.hdr_len;
+        cr_assert_eq(ic[0], ICMP_DEST_UNREACH);
+        cr_assert_eq(ic[1], ICMP_SR_FAILED);
+        cr_assert_eq(r.dst, NET_PEER);
+        cr_assert_eq(ic[8] >> 4, 4, "it quotes the datagram");
+        free(fr);
+        cr_assert_null(capture_pop(&f.cap));
+    }
+    /* To the broadcast address: dropped, no error. */
+    h.dst = IP4(198, 18, 0, 255);
+    feed_ip_opts(&f, &h, opts, sizeof opts, icmp, n);
+    cr_assert_eq(f.st->ctr.ip_rx_source_route, 3);
+    cr_assert_eq(f.cap.count, 0);
+    teardown(&f);
+}
+
+/* A completed source route makes us the final destination (RFC 1122
+ * 3.2.1.8c): the datagram is delivered, and an echo request is answered
+ * along the reversed route (3.2.2.6): from S by {G1, G2}, the reply goes to
+ * G2 with the route {G1, S}, pointer at its start. */
+Test(ipv4, completed_source_route_delivered_and_echo_reversed)
+{
+    struct netfix f;
+    setup(&f);
+    uint8_t icmp[64];
+    size_t n = echo(icmp, 16);
+    const uint32_t S = IP4(203, 0, 113, 9), G1 = IP4(10, 9, 8, 7), G2 = NET_PEER;
+    struct ipv4_hdr h = hdr(S, NET_OUR, 1);
+    /* LSRR: length 11, pointer 12 (> length: completed), {G1, G2}; EOL. */
+    uint8_t opts[12] = {IPV4_OPT_LSRR, 11, 12};
+    put32(opts + 3, G1);
+    put32(opts + 7, G2);
+    feed_ip_opts(&f, &h, opts, sizeof opts, icmp, n);
+    cr_assert_eq(f.st->ctr.ip_rx_source_route, 0);
+    cr_assert_eq(f.st->ctr.icmp_tx_echo_replies, 1);
+    struct ipv4_hdr r;
+    struct cap_frame *fr = pop_ip(&f, &r);
+    cr_assert_not_null(fr);
+    cr_assert_eq(r.src, NET_OUR);
+    cr_assert_eq(r.dst, G2, "the first hop back is the last hop in");
+    cr_assert_eq(r.hdr_len, 32);
+    const uint8_t *o = fr->data + ETH_HDR_LEN + 20;
+    cr_assert_eq(o[0], IPV4_OPT_LSRR);
+    cr_assert_eq(o[1], 11);
+    cr_assert_eq(o[2], 4);
+    cr_assert_eq(get32(o + 3), G1);
+    cr_assert_eq(get32(o + 7), S, "the route ends at the requester");
+    const uint8_t *ic = fr->data + ETH_HDR_LEN + r.hdr_len;
+    cr_assert_eq(ic[0], ICMP_ECHO_REPLY);
+    cr_assert_eq(r.total_len, r.hdr_len + n);
+    cr_assert(memcmp(ic + 4, icmp + 4, n - 4) == 0);
+    free(fr);
+    teardown(&f);
+}
+
 Test(ipv4, martians_and_strangers_dropped)
 {
     struct netfix f;
