@@ -10,6 +10,8 @@
 #include "ip6_helpers.h"
 #include "stack/ip.h"
 #include "stack/socket.h"
+#include "stack/tcp_info.h"
+#include "stack/wire/tcp.h"
 #include "stack/wire/udp.h"
 
 static uint8_t fbuf[70000];
@@ -356,6 +358,60 @@ Test(ip6_stack, udp_zero_checksum_dropped)
     cr_assert_eq(sock_recv(s, buf, sizeof buf, 0, NULL, NULL), 5);
     cr_assert(memcmp(buf, "hello", 5) == 0);
     sock_close(s);
+    f6_teardown(&f);
+}
+
+/* RFC 9293 3.7.1 (RFC 8200 8.3): a peer whose SYN has no MSS option is
+ * taken to accept 1220 bytes over IPv6 (1280 - 40 - 20), not IPv4's 536 and
+ * not our own 1440. */
+static size_t tcp6_seg(uint8_t *seg, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags)
+{
+    struct tcp_hdr h;
+    memset(&h, 0, sizeof h);
+    h.sport = sport;
+    h.dport = dport;
+    h.seq = seq;
+    h.ack = ack;
+    h.flags = flags;
+    h.win = 65535;
+    size_t n = tcp_hdr_write(seg, &h);
+    struct ipaddr s6 = ip6(PEER_G), d6 = ip6(MY_G);
+    tcp_set_checksum(&s6, &d6, seg, n);
+    return n;
+}
+
+Test(ip6_stack, tcp_mss_1220_when_the_syn_has_no_option)
+{
+    struct f6 f;
+    f6_setup(&f, true);
+    know_peer(&f);
+    struct sock *l, *c;
+    cr_assert_eq(sock_create(f.st, TP_AF_INET6, SOCK_STREAM, 0, &l), 0);
+    struct endpoint at;
+    memset(&at, 0, sizeof at);
+    at.addr.family = TP_AF_INET6;
+    at.port = 80;
+    cr_assert_eq(sock_bind(l, &at), 0);
+    cr_assert_eq(sock_listen(l, 4), 0);
+    uint8_t seg[64];
+    size_t n = tcp6_seg(seg, 40000, 80, 1000, 0, TCP_SYN);
+    size_t len = f6_frame(fbuf, PEER_G, MY_G, 64, 0, NULL, 0, IP6_NH_TCP, seg, n);
+    f6_feed(&f, fbuf, len);
+    struct cap_frame *fr = capture_pop(&f.cap);
+    cr_assert_not_null(fr, "the SYN-ACK");
+    cr_assert_eq(fr->data[14 + 6], IP6_NH_TCP);
+    uint32_t iss = get32(fr->data + 54 + 4);
+    cr_assert_eq(fr->data[54 + 13], TCP_SYN | TCP_ACK);
+    free(fr);
+    n = tcp6_seg(seg, 40000, 80, 1001, iss + 1, TCP_ACK);
+    len = f6_frame(fbuf, PEER_G, MY_G, 64, 0, NULL, 0, IP6_NH_TCP, seg, n);
+    f6_feed(&f, fbuf, len);
+    cr_assert_eq(sock_accept(l, &c, NULL), 0);
+    struct tapir_tcp_info ti;
+    cr_assert_eq(tapir_tcp_get_info(c, &ti), 0);
+    cr_assert_eq(ti.tcpi_snd_mss, 1220, "snd_mss %u", ti.tcpi_snd_mss);
+    sock_close(c);
+    sock_close(l);
     f6_teardown(&f);
 }
 
