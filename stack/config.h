@@ -46,6 +46,9 @@
 #define IP4_REASS_MAX_FRAGS  64             /* fragments per datagram */
 #define IP4_PMTU_CACHE       64             /* destinations with a learned path MTU */
 #define IP4_PMTU_EXPIRE_MS   600000         /* a learned path MTU is forgotten after (Linux mtu_expires) */
+#define IP4_MIN_PMTU         552            /* "fragmentation needed" below this is taken as this, and the
+                                             * path then sent without DF (Linux min_pmtu): a forged ICMP
+                                             * cannot shrink TCP to slivers nor black-hole it */
 
 /* ---- ICMP ---- */
 #define ICMP_RATE_MS         1000  /* token bucket refill: one error per this many ms ... */

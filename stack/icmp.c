@@ -208,7 +208,7 @@ static void error_input(struct stack *st, const struct ip_rx *rx, const struct i
         e.err = unreach_codes[h->code].err;
         e.hard = unreach_codes[h->code].hard;
         if (h->code == ICMP_FRAG_NEEDED)
-            e.mtu = h->rest & 0xffff; /* RFC 1191 next-hop MTU */
+            e.mtu = ip4_pmtu_clamp(h->rest & 0xffff); /* RFC 1191 next-hop MTU, floored */
         break;
     case ICMP_TIME_EXCEEDED:
         e.err = EHOSTUNREACH;
@@ -248,7 +248,7 @@ static void error_input(struct stack *st, const struct ip_rx *rx, const struct i
     e.l4 = d + qhl;
     e.l4_len = dlen - qhl;
     if (h->type == ICMP_DEST_UNREACH && h->code == ICMP_FRAG_NEEDED && e.mtu)
-        ip4_pmtu_update(st, q.dst, e.mtu);
+        ip4_pmtu_update(st, q.dst, h->rest & 0xffff);
     icmp_deliver_error(st, &e);
     return;
 bad:

@@ -22,6 +22,7 @@
 struct pmtu_entry {
     uint32_t dst;
     uint32_t mtu;
+    bool locked;               /* a report below IP4_MIN_PMTU: mtu is the floor, DF off */
     uint64_t expires;          /* µs; 0 = free slot */
 };
 
@@ -209,16 +210,29 @@ static struct pmtu_entry *pmtu_find(struct stack *st, uint32_t dst)
     return NULL;
 }
 
+uint32_t ip4_pmtu_clamp(uint32_t mtu)
+{
+    if (mtu < IPV4_MIN_MTU)
+        return 0;
+    return mtu < IP4_MIN_PMTU ? IP4_MIN_PMTU : mtu;
+}
+
 void ip4_pmtu_update(struct stack *st, uint32_t dst, uint32_t mtu)
 {
-    /* RFC 1191: never below 68; only ever lowered by ICMP.  (Linux's floor
-     * is min_pmtu 552; we take the RFC's.) */
+    /* RFC 1191: never below 68 (a smaller report is nonsense: ignored);
+     * only ever lowered by ICMP.  Between 68 and IP4_MIN_PMTU, Linux's rule:
+     * the path MTU stops at the floor and is "locked", so datagrams go
+     * without DF and a router on a genuinely smaller link fragments them. */
     if (mtu < IPV4_MIN_MTU)
         return;
+    bool locked = mtu < IP4_MIN_PMTU;
+    mtu = ip4_pmtu_clamp(mtu);
     struct pmtu_entry *e = pmtu_find(st, dst);
     if (e) {
         if (mtu < e->mtu)
             e->mtu = mtu;
+        if (locked)
+            e->locked = true;
         e->expires = st->now + (uint64_t)IP4_PMTU_EXPIRE_MS * 1000;
         return;
     }
@@ -235,6 +249,7 @@ void ip4_pmtu_update(struct stack *st, uint32_t dst, uint32_t mtu)
     }
     slot->dst = dst;
     slot->mtu = mtu;
+    slot->locked = locked;
     slot->expires = st->now + (uint64_t)IP4_PMTU_EXPIRE_MS * 1000;
 }
 
@@ -246,6 +261,7 @@ struct path {
     uint32_t nexthop;
     uint32_t mtu;
     uint32_t src;
+    bool no_df;                /* the path MTU is locked at its floor: never DF */
 };
 
 static int find_path(struct stack *st, uint32_t dst, int force_if, struct path *out)
@@ -285,9 +301,12 @@ static int find_path(struct stack *st, uint32_t dst, int force_if, struct path *
         out->nexthop = dst;
     const struct netif *nif = &st->netifs[out->ifindex];
     out->mtu = nif->mtu;
+    out->no_df = false;
     struct pmtu_entry *pe = pmtu_find(st, dst);
     if (pe && pe->mtu < out->mtu)
         out->mtu = pe->mtu;
+    if (pe && pe->locked)
+        out->no_df = true;
     out->src = stack_source4(st, out->ifindex, dst);
     return 0;
 }
@@ -435,7 +454,7 @@ int ip4_output(struct stack *st, struct pkt *p, const struct ip_tx *tx)
         .tos = tx->tos,
         .total_len = (uint16_t)(IPV4_HDR_LEN + p->len),
         .id = st->ip4->next_id++,
-        .df = tx->df,
+        .df = tx->df && !path.no_df,
         /* RFC 1122 3.2.1.7: never send TTL 0. */
         .ttl = tx->ttl ? tx->ttl : (st->cfg.ip_default_ttl ? st->cfg.ip_default_ttl : IP4_DEFAULT_TTL),
         .proto = tx->proto,
@@ -444,7 +463,7 @@ int ip4_output(struct stack *st, struct pkt *p, const struct ip_tx *tx)
     };
     /* A super-segment the device cuts itself (TSO/USO) is not fragmented. */
     if (IPV4_HDR_LEN + p->len > path.mtu && !p->gso_size) {
-        if (tx->df) {
+        if (h.df) {
             st->ctr.ip_frag_df_drops++;
             pkt_free(p);
             return -EMSGSIZE;

@@ -29,6 +29,9 @@ uint32_t ip4_path_mtu(struct stack *st, uint32_t dst);
 uint32_t ip4_path_offloads(struct stack *st, uint32_t dst, int ifindex);
 bool ip4_select_source(struct stack *st, uint32_t dst, uint32_t *src);
 /* ICMP "fragmentation needed" said the path to dst has this MTU. */
+/* A "fragmentation needed" MTU as the stack takes it: 0 if below 68 (not
+ * believed), raised to IP4_MIN_PMTU if below that. */
+uint32_t ip4_pmtu_clamp(uint32_t mtu);
 void ip4_pmtu_update(struct stack *st, uint32_t dst, uint32_t mtu);
 /* Is dst a broadcast address for us (limited, or directed on any interface)? */
 bool ip4_is_broadcast(const struct stack *st, uint32_t dst);

@@ -522,6 +522,57 @@ Test(ipv4, frag_needed_lowers_path_mtu)
     teardown(&f);
 }
 
+/* Sends `len` payload bytes of protocol 253 to NET_PEER with DF asked. */
+static void send_df(struct netfix *f, size_t len)
+{
+    struct pkt *p = pkt_alloc(len);
+    memset(pkt_put(p, len), 0x5a, len);
+    struct ip_tx tx = {.dst = ip4(NET_PEER), .proto = 253, .df = true, .ifindex = -1};
+    cr_assert_eq(ip_output(f->st, p, &tx), 0);
+}
+
+/* A "fragmentation needed" below 552 bytes (Linux's min_pmtu) is taken as
+ * 552 and the path is then used without DF, so routers fragment: a forged
+ * ICMP cannot make TCP send slivers, nor black-hole it with an MTU its
+ * smallest segment cannot meet. */
+Test(ipv4, frag_needed_floor_552_then_no_df)
+{
+    struct netfix f;
+    setup(&f);
+    struct ipaddr peer = ip4(NET_PEER);
+    uint8_t msg[64] = {0};
+    struct ipv4_hdr q = hdr(NET_OUR, NET_PEER, 6);
+    q.total_len = 1500;
+    ipv4_emit(&q, msg + 8);
+    struct icmp_hdr ic = {.type = ICMP_DEST_UNREACH, .code = ICMP_FRAG_NEEDED, .rest = 1280,
+                          .data = msg + 8, .data_len = 28};
+    size_t n = icmp_emit(&ic, msg);
+    struct ipv4_hdr h = hdr(IP4(198, 18, 0, 1), NET_OUR, 1);
+    feed_ip(&f, &h, msg, n, NULL);
+    cr_assert_eq(ip_path_mtu(f.st, &peer), 1280);
+    capture_clear(&f.cap);
+    /* An ordinary path MTU: DF stays (path MTU discovery goes on). */
+    send_df(&f, 1000);
+    struct cap_frame *fr = capture_pop(&f.cap);
+    cr_assert_not_null(fr);
+    cr_assert(fr->data[14 + 6] & 0x40, "DF set");
+    free(fr);
+    /* 300: floored to 552, and locked. */
+    ic.rest = 300;
+    n = icmp_emit(&ic, msg);
+    feed_ip(&f, &h, msg, n, NULL);
+    cr_assert_eq(ip_path_mtu(f.st, &peer), 552);
+    capture_clear(&f.cap);
+    send_df(&f, 500);
+    fr = capture_pop(&f.cap);
+    cr_assert_not_null(fr);
+    cr_assert_eq(fr->data[14 + 6] & 0x40, 0, "no DF on a locked path");
+    cr_assert_eq(get16(fr->data + 14 + 2), 520, "whole, not fragmented");
+    free(fr);
+    cr_assert_null(capture_pop(&f.cap));
+    teardown(&f);
+}
+
 Test(ipv4, broadcast_goes_to_broadcast_mac)
 {
     struct netfix f;

@@ -214,3 +214,33 @@ Test(tcp_icmp, unresolved_neighbour_ends_the_opening)
     sock_close(s);
     netfix_teardown(&f);
 }
+
+/* RFC 1191 with Linux's floor: "fragmentation needed, next hop MTU 300"
+ * about our SYN gives a path MTU of 552, so the MSS settles at 512, not at
+ * a sliver. */
+Test(tcp_icmp, frag_needed_mss_has_a_floor)
+{
+    struct conn c;
+    open_syn_sent(&c);
+    icmp_about_syn(&c, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 300, 0);
+    struct tcpcb *tp = tcp_from_sock(c.s);
+    cr_assert_eq(tp->state, TCPS_SYN_SENT, "not an error to abort on");
+    uint8_t seg[24];
+    struct tcp_hdr h;
+    memset(&h, 0, sizeof h);
+    h.sport = 80;
+    h.dport = c.lport;
+    h.seq = 5000;
+    h.ack = c.iss + 1;
+    h.flags = TCP_SYN | TCP_ACK;
+    h.win = 8192;
+    h.opt.mss_ok = true;
+    h.opt.mss = 1460;
+    size_t n = tcp_hdr_write(seg, &h);
+    struct ipaddr src = ip4(NET_PEER), dst = ip4(NET_OUR);
+    tcp_set_checksum(&src, &dst, seg, n);
+    feed_ip(&c.f, NET_PEER, 6, seg, n);
+    cr_assert_eq(tp->state, TCPS_ESTABLISHED);
+    cr_assert_eq(tp->snd_mss, 512, "MSS %u", tp->snd_mss);
+    close_conn(&c);
+}
