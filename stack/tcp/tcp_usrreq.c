@@ -6,8 +6,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "stack/ip4.h"
 #include "stack/tcp/cc.h"
 #include "stack/tcp/tcp.h"
+#include "stack/wire/ipv4.h"
 
 static const struct sock_proto tcp_proto;
 
@@ -181,6 +183,11 @@ static int tcp_connect(struct sock *s, const struct endpoint *peer)
     } else if (dst.family == TP_AF_INET6 && src.family == TP_AF_INET) {
         return -ENETUNREACH;     /* bound to a mapped (IPv4) address, peer IPv6 */
     }
+    /* RFC 1122 4.2.3.10 (RFC 9293 3.9.1): an OPEN to a broadcast or
+     * multicast address MUST fail; Linux says ENETUNREACH (tcp_v4_connect). */
+    if (dst.family == TP_AF_INET && (ip4_is_multicast(dst.v4) || ip4_is_reserved_e(dst.v4) ||
+                                     ip4_is_broadcast(st, dst.v4)))
+        return -ENETUNREACH;
     /* A link-local peer's scope id names the interface (RFC 4007 11.7); the
      * connection stays on it (Linux tcp_v6_connect binds the socket to it).
      * Without one, the first IPv6 interface (find_path). */
