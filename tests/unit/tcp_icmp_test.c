@@ -244,3 +244,21 @@ Test(tcp_icmp, frag_needed_mss_has_a_floor)
     cr_assert_eq(tp->snd_mss, 512, "MSS %u", tp->snd_mss);
     close_conn(&c);
 }
+
+/* Source quench (RFC 6633; RFC 9293 3.9: MUST silently discard) and
+ * redirects (a host need not act on them; tapir does not) change nothing:
+ * not the state, not the error to report. */
+Test(tcp_icmp, source_quench_and_redirect_ignored)
+{
+    struct conn c;
+    open_syn_sent(&c);
+    struct tcpcb *tp = tcp_from_sock(c.s);
+    icmp_about_syn(&c, ICMP_SOURCE_QUENCH, 0, 0, 0);
+    icmp_about_syn(&c, ICMP_REDIRECT, 1, IP4(198, 18, 0, 99), 0);
+    cr_assert_eq(tp->state, TCPS_SYN_SENT);
+    cr_assert_eq(tp->soft_err, 0);
+    cr_assert_eq(c.f.st->ctr.icmp_rx_ignored, 2);
+    run_until_closed(&c);
+    cr_assert_eq(so_error(c.s), ETIMEDOUT);
+    close_conn(&c);
+}
