@@ -431,6 +431,50 @@ Test(ipv4, no_error_about_icmp_errors)
     teardown(&f);
 }
 
+/* RFC 1122 3.2.2: no ICMP error about a datagram sent as a link-layer
+ * broadcast (even to our unicast address), about one to a multicast
+ * address, nor about a fragment other than the first. */
+Test(ipv4, no_error_about_link_broadcast_multicast_or_later_fragments)
+{
+    struct netfix f;
+    setup(&f);
+    uint8_t data[16] = {1, 2, 3};
+    static const uint8_t allhosts_mac[6] = {0x01, 0x00, 0x5e, 0, 0, 1};
+    struct ipv4_hdr h = hdr(NET_PEER, NET_OUR, 253);
+    /* The control: unicast in a unicast frame gets protocol unreachable. */
+    feed_ip(&f, &h, data, sizeof data, NULL);
+    expect_unreach(&f, ICMP_PROTO_UNREACH, NET_PEER);
+    /* Our unicast address, but in a broadcast frame: taken in, no error. */
+    feed_ip(&f, &h, data, sizeof data, eth_broadcast);
+    cr_assert_eq(f.st->ctr.ip_rx_unknown_proto, 2);
+    cr_assert_eq(f.cap.count, 0);
+    /* To all-hosts (224.0.0.1), which every host receives. */
+    h.dst = IP4(224, 0, 0, 1);
+    feed_ip(&f, &h, data, sizeof data, allhosts_mac);
+    cr_assert_eq(f.st->ctr.ip_rx_unknown_proto, 3);
+    cr_assert_eq(f.cap.count, 0);
+    /* UDP to a closed port in a broadcast frame: no port unreachable. */
+    uint8_t u[12] = {0x30, 0x39, 0x00, 0x09, 0, 12, 0, 0, 'a', 'b', 'c', 'd'};
+    h = hdr(NET_PEER, NET_OUR, 17);
+    feed_ip(&f, &h, u, sizeof u, eth_broadcast);
+    cr_assert_eq(f.st->ctr.udp_rx_no_port, 1);
+    cr_assert_eq(f.cap.count, 0);
+    /* A source route not completed: refused with code 5 in its first
+     * fragment, silently in a later one. */
+    uint8_t opts[8] = {IPV4_OPT_LSRR, 7, 4, 10, 1, 2, 3, 0};
+    h = hdr(NET_PEER, NET_OUR, 253);
+    h.mf = true;
+    feed_ip_opts(&f, &h, opts, sizeof opts, data, sizeof data);
+    cr_assert_eq(f.cap.count, 1, "first fragment: source route failed");
+    capture_clear(&f.cap);
+    h.mf = false;
+    h.frag_off = 16;
+    feed_ip_opts(&f, &h, opts, sizeof opts, data, sizeof data);
+    cr_assert_eq(f.st->ctr.ip_rx_source_route, 2);
+    cr_assert_eq(f.cap.count, 0, "later fragment: nothing");
+    teardown(&f);
+}
+
 Test(ipv4, unreachable_rate_limited)
 {
     struct netfix f;
