@@ -422,8 +422,12 @@ static bool acceptable(const struct tcpcb *tp, const struct seg *s)
             return s->seq == nxt;
         return seq_in(s->seq, nxt, nxt + wnd);
     }
+    /* A zero window takes no text, "but special allowance should be made
+     * to accept valid ACKs, URGs, and RSTs": a segment right at RCV.NXT
+     * passes, trim() then cuts all its text (Linux lets SEG.SEQ = RCV.NXT
+     * through the same way). */
     if (wnd == 0)
-        return false;
+        return s->seq == nxt;
     return seq_in(s->seq, nxt, nxt + wnd) || seq_in(s->seq + len - 1, nxt, nxt + wnd);
 }
 
@@ -454,6 +458,8 @@ static void trim(struct tcpcb *tp, struct seg *s)
     uint32_t right = tp->rcv_nxt + rcv_wnd(tp);
     if (seq_gt(s->seq + s->dlen, right)) {
         uint32_t keep = seq_gt(right, s->seq) ? right - s->seq : 0;
+        if (keep == 0 && s->dlen)
+            tp->ack_now = true;   /* none of it taken (a zero window): say so at once */
         s->dlen = keep;
         s->flags &= (uint8_t)~TCP_FIN;
     }
