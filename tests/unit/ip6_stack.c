@@ -415,6 +415,41 @@ Test(ip6_stack, tcp_mss_1220_when_the_syn_has_no_option)
     f6_teardown(&f);
 }
 
+/* RFC 4443 2.4 (d) / 3.1: an ICMPv6 error reaches the socket that sent the
+ * packet: port unreachable (code 4, hard) refuses a connected UDP socket
+ * (ECONNREFUSED, as Linux); no route (code 0, soft) is not reported to UDP
+ * (Linux without IPV6_RECVERR). */
+static void udp6_error_about_last_sent(struct f6 *f, uint8_t code)
+{
+    struct cap_frame *fr = capture_pop(&f->cap);
+    cr_assert_not_null(fr, "our datagram");
+    uint8_t msg[256];
+    size_t n = icmp6_emit_error(msg, sizeof msg, ICMP6_DST_UNREACH, code, 0, fr->data + 14, fr->len - 14);
+    f6_icmp(f, PEER_G, MY_G, 64, msg, n);
+    free(fr);
+}
+
+Test(ip6_stack, udp_port_unreachable_refuses_connected_socket)
+{
+    struct f6 f;
+    f6_setup(&f, true);
+    know_peer(&f);
+    struct sock *s;
+    cr_assert_eq(sock_create(f.st, TP_AF_INET6, SOCK_DGRAM, 0, &s), 0);
+    struct endpoint peer = {.addr = ip6(PEER_G), .port = 9};
+    cr_assert_eq(sock_connect(s, &peer), 0);
+    char buf[8];
+    cr_assert_eq(sock_send(s, "x", 1, 0, NULL), 1);
+    udp6_error_about_last_sent(&f, 0);      /* no route: soft */
+    cr_assert_eq(sock_recv(s, buf, sizeof buf, 0, NULL, NULL), -EAGAIN);
+    cr_assert_eq(sock_send(s, "y", 1, 0, NULL), 1);
+    udp6_error_about_last_sent(&f, 4);      /* port unreachable: hard */
+    cr_assert_eq(sock_recv(s, buf, sizeof buf, 0, NULL, NULL), -ECONNREFUSED);
+    cr_assert_eq(sock_recv(s, buf, sizeof buf, 0, NULL, NULL), -EAGAIN, "reported once");
+    sock_close(s);
+    f6_teardown(&f);
+}
+
 Test(ip6_stack, error_rate_limit)
 {
     struct f6 f;
