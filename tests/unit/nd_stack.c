@@ -568,3 +568,46 @@ Test(nd_stack, nd_in_fragments_ignored_rfc6980)
     cr_assert(find_slaac(&f, &ai), "the same RA whole forms one");
     f6_teardown(&f);
 }
+
+/* RFC 4861 7.2.4: a DAD probe (NS from ::) for an address we hold is
+ * answered to all-nodes, Solicited = 0, Override = 1, with our link-layer
+ * address; 6.2.6: a host ignores router solicitations; 7.2.5: an NA with
+ * IsRouter clear from our default router takes it off the router list. */
+Test(nd_stack, dad_probe_defended_rs_ignored_isrouter_cleared)
+{
+    struct f6 f;
+    f6_setup(&f, true);
+    static const uint8_t any[16];
+    uint8_t m[64], sn[16];
+    ip6_solicited_node(MY_G, sn);
+    size_t n = nd_emit_ns(m, sizeof m, MY_G, NULL, NULL, 0);
+    f6_icmp(&f, any, sn, 255, m, n);
+    size_t off = 0;
+    struct cap_frame *fr = f6_pop_icmp(&f, ICMP6_ND_NA, &off);
+    cr_assert_not_null(fr, "we defend our address");
+    struct nd_na na;
+    cr_assert_eq(nd_parse_na(fr->data + off, fr->len - off, &na), ICMP6_OK);
+    cr_assert(!na.solicited && na.override);
+    cr_assert(memcmp(na.target, MY_G, 16) == 0);
+    cr_assert(memcmp(na.opts.tgt_lladdr, my_mac6, 6) == 0);
+    cr_assert(memcmp(fr->data + 14 + 24, ip6_all_nodes, 16) == 0, "to all-nodes");
+    free(fr);
+    cr_assert_eq(f6_state(&f, MY_G), IP6_ADDR_PREFERRED, "and keep it");
+
+    /* A router solicitation: counted, never answered. */
+    n = nd_emit_rs(m, sizeof m, peer_mac6);
+    f6_icmp(&f, PEER_LL, ip6_all_nodes, 255, m, n);
+    cr_assert_eq(f.st->ctr.nd_rx_rs, 1);
+    cr_assert_eq(f.cap.count, 0);
+
+    /* The peer becomes our default router, then says it is no router. */
+    send_ra(&f, 1800, 86400, 14400, 0);
+    uint8_t far[16] = {0xfd, 0x00, 0x99, [15] = 5}, nh[16];
+    int ifx;
+    cr_assert(ip6_route_lookup(f.st, far, &ifx, nh));
+    uint8_t na_msg[32];
+    n = nd_emit_na(na_msg, sizeof na_msg, PEER_LL, false, false, true, peer_mac6);
+    f6_icmp(&f, PEER_LL, ip6_all_nodes, 255, na_msg, n);
+    cr_assert(!ip6_route_lookup(f.st, far, &ifx, nh), "no default router left");
+    f6_teardown(&f);
+}
