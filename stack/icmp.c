@@ -199,8 +199,11 @@ void icmp_deliver_error(struct stack *st, const struct icmp_error *e)
 static void error_input(struct stack *st, const struct ip_rx *rx, const struct icmp_hdr *h)
 {
     st->ctr.icmp_rx_errors++;
+    /* From this host itself (looped back), not from the network: a wire
+     * packet may claim one of our addresses as its source. */
+    const struct netif *nif = stack_netif(st, rx->ifindex);
     struct icmp_error e = {.reporter = rx->src, .type = h->type, .code = h->code,
-                           .local = stack_is_local4(st, rx->src.v4)};
+                           .local = (!nif || nif->loopback) && stack_is_local4(st, rx->src.v4)};
     switch (h->type) {
     case ICMP_DEST_UNREACH:
         if (h->code >= 16)

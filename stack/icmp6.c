@@ -227,7 +227,10 @@ static void error_input(struct stack *st, const struct ip_rx *rx, const struct i
         return;
     struct icmp_error e = {
         .reporter = rx->src,
-        .local = stack_is_local6(st, rx->src.v6),   /* our own ND gave up (nd.c) */
+        /* Our own ND gave up (nd.c sends it to us through loopback); a
+         * wire packet may claim our address as its source. */
+        .local = (!stack_netif(st, rx->ifindex) || stack_netif(st, rx->ifindex)->loopback) &&
+                 stack_is_local6(st, rx->src.v6),
         .proto = x.proto,
         .type = h->type,
         .code = h->code,

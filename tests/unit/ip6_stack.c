@@ -450,6 +450,31 @@ Test(ip6_stack, udp_port_unreachable_refuses_connected_socket)
     f6_teardown(&f);
 }
 
+/* A neighbour that never answers ND (RFC 4861 7.2.2: three solicitations,
+ * then address unreachable for what waited): a TCP connect to it ends with
+ * "No route to host" after about 3 s, as on Linux, not after the SYN
+ * retries. */
+Test(ip6_stack, tcp_connect_to_unresolved_neighbour_fails_fast)
+{
+    struct f6 f;
+    f6_setup(&f, true);
+    struct sock *c;
+    cr_assert_eq(sock_create(f.st, TP_AF_INET6, SOCK_STREAM, 0, &c), 0);
+    uint8_t ghost[16];
+    memcpy(ghost, PREFIX, 16);
+    ghost[15] = 0x77;
+    struct endpoint peer = {.addr = ip6(ghost), .port = 80};
+    cr_assert_eq(sock_connect(c, &peer), -EINPROGRESS);
+    f6_advance(&f, 5000000);
+    cr_assert(sock_poll(c) & SOCK_POLLERR);
+    int err = 0;
+    size_t len = sizeof err;
+    cr_assert_eq(sock_getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+    cr_assert_eq(err, EHOSTUNREACH);
+    sock_close(c);
+    f6_teardown(&f);
+}
+
 Test(ip6_stack, error_rate_limit)
 {
     struct f6 f;

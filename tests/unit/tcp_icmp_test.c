@@ -262,3 +262,22 @@ Test(tcp_icmp, source_quench_and_redirect_ignored)
     cr_assert_eq(so_error(c.s), ETIMEDOUT);
     close_conn(&c);
 }
+
+/* Only this host's own errors (looped back) count as local: a soft error
+ * from the wire that claims one of our addresses as its source is still
+ * soft and does not end the opening. */
+Test(tcp_icmp, spoofed_local_source_is_not_local)
+{
+    struct conn c;
+    open_syn_sent(&c);
+    uint8_t quote[28];
+    memcpy(quote, c.syn, 28);
+    uint8_t msg[64];
+    struct icmp_hdr ic = {.type = ICMP_DEST_UNREACH, .code = ICMP_HOST_UNREACH, .data = quote,
+                          .data_len = sizeof quote};
+    size_t n = icmp_emit(&ic, msg);
+    feed_ip(&c.f, NET_OUR, 1, msg, n);
+    cr_assert_eq(tcp_from_sock(c.s)->state, TCPS_SYN_SENT);
+    cr_assert_eq(tcp_from_sock(c.s)->soft_err, EHOSTUNREACH);
+    close_conn(&c);
+}
