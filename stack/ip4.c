@@ -266,6 +266,7 @@ struct path {
 
 static int find_path(struct stack *st, uint32_t dst, int force_if, struct path *out)
 {
+    out->no_df = false;
     if (stack_is_local4(st, dst)) {
         out->ifindex = -1;
         out->nexthop = dst;
@@ -301,7 +302,6 @@ static int find_path(struct stack *st, uint32_t dst, int force_if, struct path *
         out->nexthop = dst;
     const struct netif *nif = &st->netifs[out->ifindex];
     out->mtu = nif->mtu;
-    out->no_df = false;
     struct pmtu_entry *pe = pmtu_find(st, dst);
     if (pe && pe->mtu < out->mtu)
         out->mtu = pe->mtu;
