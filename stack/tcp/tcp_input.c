@@ -15,6 +15,8 @@
 
 #include "stack/tcp/cc.h"
 #include "stack/tcp/tcp.h"
+#include "stack/wire/icmp.h"
+#include "stack/wire/icmpv6.h"
 
 /* A received segment, parsed and trimmed as processing goes on. */
 struct seg {
@@ -1206,7 +1208,8 @@ void tcp_icmp_error(struct stack *st, const struct icmp_error *e)
      * against 4.2.3.9's SHOULD).  Our own neighbour resolution giving up
      * (ARP / ND: no ICMP from the network) ends an opening at once, as on
      * Linux: connect() says "No route to host" after about 3 s. */
-    bool param_problem = e->src.family == TP_AF_INET6 ? e->type == 4 : e->type == 12;
+    bool param_problem = e->src.family == TP_AF_INET6 ? e->type == ICMP6_PARAM_PROBLEM
+                                                      : e->type == ICMP_PARAM_PROBLEM;
     bool hard = (e->hard && !param_problem) || e->local;
     if (hard && (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED)) {
         if (tp->state == TCPS_SYN_SENT)
