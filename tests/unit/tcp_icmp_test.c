@@ -281,3 +281,67 @@ Test(tcp_icmp, spoofed_local_source_is_not_local)
     cr_assert_eq(tcp_from_sock(c.s)->soft_err, EHOSTUNREACH);
     close_conn(&c);
 }
+
+/* Completes the handshake of a SYN-SENT conn (SYN-ACK from the peer, seq 5000). */
+static void establish(struct conn *c)
+{
+    uint8_t seg[24];
+    struct tcp_hdr h;
+    memset(&h, 0, sizeof h);
+    h.sport = 80;
+    h.dport = c->lport;
+    h.seq = 5000;
+    h.ack = c->iss + 1;
+    h.flags = TCP_SYN | TCP_ACK;
+    h.win = 8192;
+    h.opt.mss_ok = true;
+    h.opt.mss = 1460;
+    size_t n = tcp_hdr_write(seg, &h);
+    struct ipaddr src = ip4(NET_PEER), dst = ip4(NET_OUR);
+    tcp_set_checksum(&src, &dst, seg, n);
+    feed_ip(&c->f, NET_PEER, 6, seg, n);
+    cr_assert_eq(tcp_from_sock(c->s)->state, TCPS_ESTABLISHED);
+    capture_clear(&c->f.cap);
+}
+
+/* ESTABLISHED: a soft error about data in flight does not touch the
+ * connection; if the peer then never answers, the give-up reports it
+ * (EHOSTUNREACH, not ETIMEDOUT), unless an ACK came in between, which
+ * proves the path and clears it. */
+Test(tcp_icmp, soft_error_in_established_reported_at_give_up)
+{
+    for (int acked = 0; acked < 2; acked++) {
+        struct conn c;
+        open_syn_sent(&c);
+        c.f.st->cfg.tcp.retries2 = 3;
+        establish(&c);
+        struct tcpcb *tp = tcp_from_sock(c.s);
+        cr_assert_eq(sock_send(c.s, "hello", 5, 0, NULL), 5);
+        cr_assert_eq(sock_send(c.s, "again", 5, 0, NULL), 5);
+        /* The router's error quotes our first data byte (ISS + 1). */
+        icmp_about_syn(&c, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0, 1);
+        cr_assert_eq(tp->state, TCPS_ESTABLISHED);
+        cr_assert_eq(tp->soft_err, EHOSTUNREACH);
+        cr_assert_eq(sock_poll(c.s) & SOCK_POLLERR, 0);
+        if (acked) {
+            /* The peer acknowledges the first 5 bytes, then falls silent. */
+            uint8_t seg[20];
+            struct tcp_hdr h;
+            memset(&h, 0, sizeof h);
+            h.sport = 80;
+            h.dport = c.lport;
+            h.seq = 5001;
+            h.ack = c.iss + 6;
+            h.flags = TCP_ACK;
+            h.win = 8192;
+            size_t n = tcp_hdr_write(seg, &h);
+            struct ipaddr src = ip4(NET_PEER), dst = ip4(NET_OUR);
+            tcp_set_checksum(&src, &dst, seg, n);
+            feed_ip(&c.f, NET_PEER, 6, seg, n);
+            cr_assert_eq(tp->soft_err, 0, "an acceptable ACK clears it");
+        }
+        run_until_closed(&c);
+        cr_assert_eq(so_error(c.s), acked ? ETIMEDOUT : EHOSTUNREACH);
+        close_conn(&c);
+    }
+}
