@@ -123,6 +123,32 @@ static void demux(struct stack *st, const struct ipv4_hdr *h, int ifindex, const
     }
 }
 
+/* RFC 1122 3.2.2.5 (SHOULD), as Linux's ip_options_compile: a datagram for
+ * us dropped for a malformed option earns a parameter problem pointing at
+ * it (with the usual restraint of icmp_send_error: never about broadcasts,
+ * multicasts, ICMP errors, later fragments; rate limited). */
+static void bad_options(struct stack *st, const struct netif *nif, int ifindex, const uint8_t *pkt,
+                        size_t len, bool link_bcast)
+{
+    size_t ptr = ipv4_bad_option(pkt, len);
+    if (!ptr)
+        return;
+    struct ipv4_hdr h = {
+        .hdr_len = (uint8_t)((pkt[0] & 0x0f) * 4),
+        .total_len = get16(pkt + 2),
+        .proto = pkt[9],
+        .src = get32(pkt + 12),
+        .dst = get32(pkt + 16),
+    };
+    if (!nif || martian_source(st, nif, h.src))
+        return;
+    bool bcast = link_bcast || ip4_is_broadcast(st, h.dst), mcast = ip4_is_multicast(h.dst);
+    if (!bcast && !mcast && !stack_is_local4(st, h.dst))
+        return;                  /* not ours: nothing to say about it */
+    struct ip_rx rx = make_rx(&h, ifindex, pkt, bcast, mcast);
+    icmp_send_error(st, &rx, ICMP_PARAM_PROBLEM, 0, (uint32_t)ptr << 24);
+}
+
 void ip4_input(struct stack *st, int ifindex, const uint8_t *pkt, size_t len, bool link_bcast)
 {
     const struct netif *nif = stack_netif(st, ifindex);
@@ -131,7 +157,10 @@ void ip4_input(struct stack *st, int ifindex, const uint8_t *pkt, size_t len, bo
     switch (ipv4_parse(pkt, len, &h, true)) {
     case WIRE_OK: break;
     case WIRE_EVERSION: st->ctr.ip_rx_bad_version++; return;
-    case WIRE_EHDR: st->ctr.ip_rx_bad_header++; return;
+    case WIRE_EHDR:
+        st->ctr.ip_rx_bad_header++;
+        bad_options(st, nif, ifindex, pkt, len, link_bcast);
+        return;
     case WIRE_ECSUM: st->ctr.ip_rx_bad_checksum++; return;
     default: st->ctr.ip_rx_bad_length++; return;
     }

@@ -4,26 +4,39 @@
 
 /* RFC 791 3.1: options are either one byte (EOL 0, NOP 1) or type, length
  * (counting both) and data.  A length < 2 or running past the header is
- * malformed; EOL ends the list early. */
-static bool options_ok(const uint8_t *opt, size_t len)
+ * malformed; EOL ends the list early.  Returns the offset in opt of the
+ * malformed option, or -1 if all are well formed. */
+static long bad_option(const uint8_t *opt, size_t len)
 {
     size_t i = 0;
     while (i < len) {
         uint8_t type = opt[i];
         if (type == 0)
-            return true;
+            return -1;
         if (type == 1) {
             i++;
             continue;
         }
         if (i + 1 >= len)
-            return false;
+            return (long)i;
         uint8_t olen = opt[i + 1];
         if (olen < 2 || olen > len - i)
-            return false;
+            return (long)i;
         i += olen;
     }
-    return true;
+    return -1;
+}
+
+size_t ipv4_bad_option(const uint8_t *buf, size_t len)
+{
+    if (len < IPV4_HDR_LEN || buf[0] >> 4 != 4)
+        return 0;
+    size_t hl = (size_t)(buf[0] & 0x0f) * 4;
+    if (hl <= IPV4_HDR_LEN || hl > len || get16(buf + 2) < hl || get16(buf + 2) > len ||
+        csum_finish(csum_add(0, buf, hl)) != 0)
+        return 0;
+    long at = bad_option(buf + IPV4_HDR_LEN, hl - IPV4_HDR_LEN);
+    return at < 0 ? 0 : IPV4_HDR_LEN + (size_t)at;
 }
 
 enum ipv4_srr ipv4_source_route(const uint8_t *hdr, size_t hl, size_t *opt)
@@ -67,7 +80,7 @@ int ipv4_parse(const uint8_t *buf, size_t len, struct ipv4_hdr *out, bool verify
         return WIRE_ELEN;
     if (verify_csum && csum_finish(csum_add(0, buf, hl)) != 0)
         return WIRE_ECSUM;
-    if (hl > IPV4_HDR_LEN && !options_ok(buf + IPV4_HDR_LEN, hl - IPV4_HDR_LEN))
+    if (hl > IPV4_HDR_LEN && bad_option(buf + IPV4_HDR_LEN, hl - IPV4_HDR_LEN) >= 0)
         return WIRE_EHDR;
     uint16_t frag = get16(buf + 6);
     /* The reserved flag bit (0x8000) must be zero: RFC 791.  Linux drops

@@ -38,6 +38,10 @@ static inline bool ipv4_is_fragment(const struct ipv4_hdr *h)
  * past total_len (Ethernet padding) are the caller's to ignore.  Returns 0 or
  * WIRE_ETRUNC / WIRE_EVERSION / WIRE_EHDR / WIRE_ELEN / WIRE_ECSUM. */
 int ipv4_parse(const uint8_t *buf, size_t len, struct ipv4_hdr *out, bool verify_csum);
+/* For a header that ipv4_parse refused with WIRE_EHDR: the offset (from the
+ * header's start) of the malformed option, if that is what is wrong and the
+ * rest of the header is sound (checksum included); 0 otherwise. */
+size_t ipv4_bad_option(const uint8_t *buf, size_t len);
 /* Writes a 20-byte header (no options) with its checksum; returns 20.
  * h->hdr_len is ignored. */
 size_t ipv4_emit(const struct ipv4_hdr *h, uint8_t *buf);

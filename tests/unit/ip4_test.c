@@ -246,6 +246,45 @@ Test(ipv4, options_skipped_end_to_end)
     teardown(&f);
 }
 
+/* A malformed option (RFC 1122 3.2.2.5 SHOULD, as Linux): the datagram is
+ * dropped and a parameter problem (code 0) points at the option; none
+ * about a broadcast. */
+Test(ipv4, malformed_option_gets_parameter_problem)
+{
+    struct netfix f;
+    setup(&f);
+    uint8_t icmp[64];
+    size_t n = echo(icmp, 8);
+    struct ipv4_hdr h = hdr(NET_PEER, NET_OUR, 1);
+    /* NOP, NOP, then an option of length 0 at header byte 22. */
+    static const uint8_t opts[4] = {1, 1, 7, 0};
+    feed_ip_opts(&f, &h, opts, sizeof opts, icmp, n);
+    cr_assert_eq(f.st->ctr.ip_rx_bad_header, 1);
+    cr_assert_eq(f.st->ctr.icmp_tx_echo_replies, 0);
+    struct ipv4_hdr r;
+    struct cap_frame *fr = pop_ip(&f, &r);
+    cr_assert_not_null(fr);
+    const uint8_t *ic = fr->data + ETH_HDR_LEN + r.hdr_len;
+    cr_assert_eq(ic[0], ICMP_PARAM_PROBLEM);
+    cr_assert_eq(ic[1], 0);
+    cr_assert_eq(ic[4], 22, "the pointer names the bad option");
+    cr_assert_eq(ic[8], 0x46, "the quote starts with the offending header");
+    free(fr);
+    /* An option running past the header: pointer at its type byte. */
+    static const uint8_t overrun[4] = {68, 40, 5, 0};
+    feed_ip_opts(&f, &h, overrun, sizeof overrun, icmp, n);
+    fr = pop_ip(&f, &r);
+    cr_assert_not_null(fr);
+    cr_assert_eq(fr->data[ETH_HDR_LEN + r.hdr_len + 4], 20);
+    free(fr);
+    /* To the subnet broadcast: dropped, nothing said. */
+    h.dst = IP4(198, 18, 0, 255);
+    feed_ip_opts(&f, &h, opts, sizeof opts, icmp, n);
+    cr_assert_eq(f.st->ctr.ip_rx_bad_header, 3);
+    cr_assert_eq(f.cap.count, 0);
+    teardown(&f);
+}
+
 /* A source route with addresses left (RFC 1122 3.3.5): we would be a hop,
  * and a host that does not forward drops it, saying "source route failed"
  * (destination unreachable code 5).  Loose and strict alike; never about a
