@@ -474,6 +474,14 @@ int ip4_output(struct stack *st, struct pkt *p, const struct ip_tx *tx)
         pkt_free(p);
         return -EADDRNOTAVAIL;
     }
+    /* RFC 1122 3.2.1.3: the source is one of our addresses, never a
+     * broadcast or multicast one (a socket may bind those to receive; Linux
+     * refuses to send from them too: EINVAL). */
+    if (ip4_is_multicast(src) || ip4_is_reserved_e(src) || (src && ip4_is_broadcast(st, src))) {
+        st->ctr.ip_tx_errors++;
+        pkt_free(p);
+        return -EINVAL;
+    }
     if (p->len > IPV4_MAX_LEN - IPV4_HDR_LEN) {
         st->ctr.ip_tx_errors++;
         pkt_free(p);

@@ -486,3 +486,33 @@ Test(udp, v6only_and_port_sharing_across_families)
     sock_close(o6), sock_close(m6), sock_close(v4), sock_close(c), sock_close(o6b);
     stack_destroy(st);
 }
+
+/* RFC 1122 3.2.1.3: a datagram never leaves with a broadcast or multicast
+ * source, even from a socket bound to such an address to receive (Linux:
+ * EINVAL). */
+Test(udp, never_sent_from_a_broadcast_or_multicast_source)
+{
+    struct capture cap = {0};
+    struct stack *st = stack_create(1, 0);
+    static const uint8_t mac[6] = {2, 0, 0, 0, 0, 9};
+    int ifx = stack_add_netif(st, "e", mac, 1500, capture_tx, &cap);
+    stack_add_ip4(st, ifx, B, 24);
+    static const uint8_t peer_mac[6] = {2, 0, 0, 0, 0, 1};
+    cr_assert_eq(arp_add_static(st, ifx, A, peer_mac), 0);
+    capture_clear(&cap);
+    const uint32_t group_src[] = {IP4(198, 18, 0, 255), IP4(224, 0, 0, 9)};
+    for (int i = 0; i < 2; i++) {
+        struct sock *s = udp(st);
+        int one = 1;
+        cr_assert_eq(sock_setsockopt(s, SOL_SOCKET, SO_BROADCAST, &one, sizeof one), 0);
+        struct endpoint at = ep(group_src[i], 7000);
+        cr_assert_eq(sock_bind(s, &at), 0, "binding to receive is allowed");
+        struct endpoint to = ep(A, 9);
+        cr_assert_eq(sock_connect(s, &to), 0);
+        cr_assert_eq(sock_send(s, "x", 1, 0, NULL), -EINVAL, "source %d", i);
+        sock_close(s);
+    }
+    cr_assert_eq(cap.count, 0, "nothing went out");
+    stack_destroy(st);
+    capture_clear(&cap);
+}
