@@ -739,6 +739,13 @@ int ip6_output(struct stack *st, struct pkt *p, const struct ip_tx *tx)
         return err;
     }
     uint8_t src[16];
+    if (tx->src.family == TP_AF_INET6 && ip6_is_multicast(tx->src.v6)) {
+        /* RFC 4291 2.7: a multicast address is never a source (a socket may
+         * bind one to receive; Linux will not send from it either). */
+        st->ctr.ip6_tx_no_source++;
+        pkt_free(p);
+        return -EINVAL;
+    }
     if (tx->src.family == TP_AF_INET6 && !ip6_is_unspecified(tx->src.v6)) {
         memcpy(src, tx->src.v6, 16);
     } else if (path.local && !ip6_is_loopback(dst)) {

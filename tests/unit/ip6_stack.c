@@ -475,6 +475,26 @@ Test(ip6_stack, tcp_connect_to_unresolved_neighbour_fails_fast)
     f6_teardown(&f);
 }
 
+/* RFC 4291 2.7: a multicast address is never the source of a packet, even
+ * for a socket bound to one (to receive) and then connected. */
+Test(ip6_stack, never_sent_from_a_multicast_source)
+{
+    struct f6 f;
+    f6_setup(&f, true);
+    know_peer(&f);
+    struct sock *s;
+    cr_assert_eq(sock_create(f.st, TP_AF_INET6, SOCK_DGRAM, 0, &s), 0);
+    static const uint8_t group[16] = {0xff, 0x0e, [13] = 1, [15] = 3};
+    struct endpoint at = {.addr = ip6(group), .port = 7000};
+    cr_assert_eq(sock_bind(s, &at), 0);
+    struct endpoint peer = {.addr = ip6(PEER_G), .port = 9};
+    cr_assert_eq(sock_connect(s, &peer), 0);
+    cr_assert_eq(sock_send(s, "x", 1, 0, NULL), -EINVAL);
+    cr_assert_eq(f.cap.count, 0);
+    sock_close(s);
+    f6_teardown(&f);
+}
+
 Test(ip6_stack, error_rate_limit)
 {
     struct f6 f;
