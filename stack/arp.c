@@ -9,6 +9,8 @@
  * - Requests for one address go out at most once per arp_retry_ms (1 s),
  *   arp_max_requests times; then the address is unresolved: the packets
  *   waiting for it are dropped and their senders told "host unreachable".
+ *   An entry gone STALE is still used and polled by unicast requests at the
+ *   same pace; arp_max_requests unanswered polls and it is forgotten.
  * - Each INCOMPLETE entry holds at most ARP_PENDING_MAX packets (the oldest
  *   goes first, like Linux's unres_qlen).
  * - At most ARP_CACHE_MAX entries; when full, the least recently used
@@ -294,6 +296,16 @@ static void entry_timer(struct stack *st, struct timer *t)
 int arp_resolve(struct stack *st, int ifindex, uint32_t nexthop, struct pkt *p, uint8_t mac[6])
 {
     struct arp_entry *e = find(st, ifindex, nexthop);
+    if (e && e->state == ARP_STALE && e->requests >= st->cfg.arp_max_requests &&
+        st->now - e->last_request >= ms(st->cfg.arp_retry_ms)) {
+        /* RFC 1122 2.3.2.1: an out-of-date entry MUST go even while in use.
+         * Its unicast polls went unanswered: forget it and resolve afresh
+         * by broadcast (Linux's NUD: PROBE -> FAILED), which also finds a
+         * host that moved to another MAC. */
+        st->ctr.arp_polls_failed++;
+        remove_entry(st, e);
+        e = NULL;
+    }
     if (e && e->state != ARP_INCOMPLETE) {
         e->last_used = st->now;
         lru_touch(st->arp, e);

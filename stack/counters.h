@@ -30,6 +30,7 @@
     X(arp_cache_evictions, "ARP entries evicted: cache full")                                      \
     X(arp_pending_drops, "packets dropped: ARP pending queue full")                                \
     X(arp_unresolved, "packets dropped: address did not resolve")                                  \
+    X(arp_polls_failed, "ARP entries forgotten: unicast polls unanswered")                         \
     /* IPv4 */                                                                                     \
     X(ip_rx, "IPv4 packets received")                                                              \
     X(ip_rx_bad_version, "IPv4 dropped: bad version")                                              \

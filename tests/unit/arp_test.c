@@ -297,3 +297,44 @@ Test(arp, static_entry_never_expires)
     cr_assert_eq(arp_add_static(f.st, f.ifx, NET_PEER, eth_broadcast), -EINVAL);
     teardown(&f);
 }
+
+/* RFC 1122 2.3.2.1: out-of-date entries MUST be flushed even while in use.
+ * A STALE entry in use is polled by unicast requests, one per second; when
+ * arp_max_requests (3) polls go unanswered it is forgotten and the address
+ * resolved afresh by broadcast (Linux: PROBE -> FAILED).  Had the host moved
+ * to a new MAC, the broadcast finds it. */
+Test(arp, stale_entry_in_use_dropped_after_unanswered_polls)
+{
+    struct netfix f;
+    setup(&f);
+    feed_arp(&f, ARP_OP_REQUEST, NET_PEER_MAC, NET_PEER, NET_OUR, eth_broadcast);
+    advance(&f, (uint64_t)ARP_REACHABLE_MS * 1000 + 1000);
+    cr_assert_eq(arp_lookup(f.st, f.ifx, NET_PEER, NULL), ARP_STALE);
+    capture_clear(&f.cap);
+    /* In use every 400 ms, never answered. */
+    int unicast = 0, broadcast = 0;
+    for (int i = 0; i < 20; i++) {
+        send_to(&f, NET_PEER);
+        struct cap_frame *fr;
+        while ((fr = capture_pop(&f.cap))) {
+            struct eth_hdr eh;
+            if (eth_parse(fr->data, fr->len, &eh) == 0 && eh.type == ETHERTYPE_ARP) {
+                if (memcmp(eh.dst, eth_broadcast, 6) == 0)
+                    broadcast++;
+                else
+                    unicast++;
+            }
+            free(fr);
+        }
+        advance(&f, 400000);
+    }
+    cr_assert_eq(unicast, 3, "three unicast polls, one per second (%d, %d)", unicast, broadcast);
+    cr_assert_geq(broadcast, 1, "then resolved afresh by broadcast");
+    /* The host answers from a new MAC: the entry follows it. */
+    static const uint8_t moved[6] = {0x02, 0xbb, 0, 0, 0, 0x99};
+    feed_arp(&f, ARP_OP_REPLY, moved, NET_PEER, NET_OUR, NET_OUR_MAC);
+    uint8_t mac[6];
+    cr_assert_eq(arp_lookup(f.st, f.ifx, NET_PEER, mac), ARP_REACHABLE);
+    cr_assert_eq(memcmp(mac, moved, 6), 0);
+    teardown(&f);
+}
