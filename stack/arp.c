@@ -204,6 +204,7 @@ static void set_reachable(struct stack *st, struct arp_entry *e, const uint8_t m
     memcpy(e->mac, mac, 6);
     if (e->state == ARP_STATIC)
         return;
+    stack_gateway_seen(st, e->ifindex, e->ip, true);   /* it speaks: not a dead gateway */
     e->state = ARP_REACHABLE;
     e->requests = 0;
     timer_arm(&st->timers, &e->timer, st->now + ms(st->cfg.arp_reachable_ms));
@@ -260,8 +261,11 @@ static void entry_timer(struct stack *st, struct timer *t)
             timer_arm(&st->timers, &e->timer, st->now + ms(st->cfg.arp_retry_ms));
             return;
         }
-        /* Give up.  Detach the queue first: the error reports may make a
-         * transport send again, which would look this entry up. */
+        /* Give up.  If it is a gateway, it is dead for a while: routes
+         * through another one take over (RFC 1122 3.3.1.4).  Detach the
+         * queue first: the error reports may make a transport send again,
+         * which would look this entry up. */
+        stack_gateway_seen(st, e->ifindex, e->ip, false);
         {
             struct pkt *p = e->pend_head;
             e->pend_head = e->pend_tail = NULL;

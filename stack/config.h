@@ -46,6 +46,9 @@
 #define IP4_REASS_MAX_FRAGS  64             /* fragments per datagram */
 #define IP4_PMTU_CACHE       64             /* destinations with a learned path MTU */
 #define IP4_PMTU_EXPIRE_MS   600000         /* a learned path MTU is forgotten after (Linux mtu_expires) */
+#define IP4_DEAD_GATEWAY_MS  60000          /* a gateway ARP could not resolve is avoided this long
+                                             * when another route of the same prefix exists (RFC 1122
+                                             * 3.3.1.4 dead gateway detection) */
 #define IP4_MIN_PMTU         552            /* "fragmentation needed" below this is taken as this, and the
                                              * path then sent without DF (Linux min_pmtu): a forged ICMP
                                              * cannot shrink TCP to slivers nor black-hole it */

@@ -187,27 +187,43 @@ int stack_add_route4(struct stack *st, uint32_t dest, uint8_t prefix_len, uint32
     }
     if (st->n_routes4 >= TAPIR_MAX_ROUTES)
         return -ENOSPC;
-    st->routes4[st->n_routes4++] = (struct route4){dest, prefix_len, gateway, ifindex, 0};
+    st->routes4[st->n_routes4++] = (struct route4){dest, prefix_len, gateway, ifindex, 0, 0};
     return 0;
 }
 
 const struct route4 *stack_route4(const struct stack *st, uint32_t dst)
 {
     /* A linear scan: the table holds at most TAPIR_MAX_ROUTES entries and a
-     * host has a handful.  Longest prefix first, then the lowest metric, then
-     * the earliest added (stable). */
+     * host has a handful.  Longest prefix first, then a live gateway over
+     * one that just failed (RFC 1122 3.3.1.4-5: dead gateway detection, the
+     * next default gateway taken; if all failed, the best is tried anyway),
+     * then the lowest metric, then the earliest added (stable). */
     const struct route4 *best = NULL;
+    bool best_dead = false;
     for (int i = 0; i < st->n_routes4; i++) {
         const struct route4 *r = &st->routes4[i];
         if ((dst & ip4_prefix_mask(r->prefix_len)) != r->dest)
             continue;
         if (!st->netifs[r->ifindex].up)
             continue;
+        bool dead = r->dead_until > st->now;
         if (!best || r->prefix_len > best->prefix_len ||
-            (r->prefix_len == best->prefix_len && r->metric < best->metric))
+            (r->prefix_len == best->prefix_len && best_dead && !dead) ||
+            (r->prefix_len == best->prefix_len && dead == best_dead && r->metric < best->metric)) {
             best = r;
+            best_dead = dead;
+        }
     }
     return best;
+}
+
+void stack_gateway_seen(struct stack *st, int ifindex, uint32_t addr, bool alive)
+{
+    for (int i = 0; i < st->n_routes4; i++) {
+        struct route4 *r = &st->routes4[i];
+        if (r->gateway == addr && r->ifindex == ifindex)
+            r->dead_until = alive ? 0 : st->now + (uint64_t)IP4_DEAD_GATEWAY_MS * 1000;
+    }
 }
 
 bool stack_is_local4(const struct stack *st, uint32_t addr)

@@ -61,6 +61,7 @@ struct route4 {
     uint32_t gateway;          /* 0 = on-link */
     int ifindex;
     uint32_t metric;
+    uint64_t dead_until;       /* µs: the gateway failed to resolve (ARP); avoided until then */
 };
 
 /* Run-time settings: the things Linux exposes as sysctls.  Defaults from
@@ -183,8 +184,13 @@ struct netif *stack_netif(struct stack *st, int ifindex);
 /* Adds an address (and its on-link route); sends a gratuitous ARP. 0 or -errno. */
 int stack_add_ip4(struct stack *st, int ifindex, uint32_t addr, uint8_t prefix_len);
 int stack_add_route4(struct stack *st, uint32_t dest, uint8_t prefix_len, uint32_t gateway, int ifindex);
-/* Longest prefix wins, then the lowest metric.  NULL: no route. */
+/* Longest prefix wins, then a route whose gateway is not known dead, then the
+ * lowest metric.  NULL: no route. */
 const struct route4 *stack_route4(const struct stack *st, uint32_t dst);
+/* What ARP learned of addr on ifindex: it answered (alive), or it never did
+ * (the routes through it are avoided for IP4_DEAD_GATEWAY_MS).  No-op for an
+ * address that is no gateway. */
+void stack_gateway_seen(struct stack *st, int ifindex, uint32_t addr, bool alive);
 /* Is addr one of ours (on any interface, or in 127/8)? */
 bool stack_is_local4(const struct stack *st, uint32_t addr);
 /* The source address to use towards dst through ifindex (RFC 1122 3.3.4.3). */

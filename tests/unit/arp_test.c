@@ -338,3 +338,42 @@ Test(arp, stale_entry_in_use_dropped_after_unanswered_polls)
     cr_assert_eq(memcmp(mac, moved, 6), 0);
     teardown(&f);
 }
+
+/* RFC 1122 3.3.1.4-5: dead gateway detection.  Two default gateways; the
+ * preferred one (lower metric) never answers ARP: once its resolution gives
+ * up, traffic goes through the other; when it answers again it is used
+ * again.  With a single gateway nothing changes (the best is tried anyway). */
+Test(arp, dead_gateway_detected_next_one_used)
+{
+    struct netfix f;
+    setup(&f);
+    const uint32_t GW1 = IP4(198, 18, 0, 1), GW2 = IP4(198, 18, 0, 254), FAR = IP4(203, 0, 113, 5);
+    static const uint8_t gw1_mac[6] = {0x02, 0xbb, 0, 0, 0, 0x01}, gw2_mac[6] = {0x02, 0xbb, 0, 0, 0, 0xfe};
+    cr_assert_eq(stack_add_route4(f.st, 0, 0, GW1, f.ifx), 0);
+    cr_assert_eq(stack_add_route4(f.st, 0, 0, GW2, f.ifx), 0);
+    f.st->routes4[f.st->n_routes4 - 1].metric = 10;
+    cr_assert_eq(arp_add_static(f.st, f.ifx, GW2, gw2_mac), 0);
+    cr_assert_eq(stack_route4(f.st, FAR)->gateway, GW1, "the lower metric first");
+    capture_clear(&f.cap);
+    /* GW1 never answers: three requests, one per second, then given up. */
+    cr_assert_eq(send_to(&f, FAR), 0);
+    for (int i = 0; i < 4; i++)
+        advance(&f, 1000000);
+    cr_assert_eq(arp_lookup(f.st, f.ifx, GW1, NULL), ARP_NONE);
+    cr_assert_eq(stack_route4(f.st, FAR)->gateway, GW2, "GW1 is dead: GW2 takes over");
+    capture_clear(&f.cap);
+    cr_assert_eq(send_to(&f, FAR), 0);
+    struct cap_frame *fr = capture_pop(&f.cap);
+    cr_assert_not_null(fr);
+    cr_assert_eq(memcmp(fr->data, gw2_mac, 6), 0, "sent to GW2 at once");
+    free(fr);
+    /* GW1 speaks up (a request of its own): alive again, preferred again. */
+    feed_arp(&f, ARP_OP_REQUEST, gw1_mac, GW1, NET_OUR, eth_broadcast);
+    cr_assert_eq(stack_route4(f.st, FAR)->gateway, GW1);
+    /* A silent dead gateway is tried again after IP4_DEAD_GATEWAY_MS. */
+    stack_gateway_seen(f.st, f.ifx, GW1, false);
+    cr_assert_eq(stack_route4(f.st, FAR)->gateway, GW2);
+    advance(&f, (uint64_t)IP4_DEAD_GATEWAY_MS * 1000);
+    cr_assert_eq(stack_route4(f.st, FAR)->gateway, GW1);
+    teardown(&f);
+}
