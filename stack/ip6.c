@@ -414,10 +414,22 @@ int stack_add_route6(struct stack *st, const uint8_t dest[16], uint8_t prefix_le
 
 /* Longest prefix wins; among equals, a learned host route (redirect) or a
  * static one before RA-learned ones, then the first found. */
+/* RFC 4861 6.3.6: a router is "reachable or probably reachable" when its
+ * neighbour entry exists and is not INCOMPLETE; an on-link route counts as
+ * reachable (nothing to judge). */
+static bool gw_probably_reachable(struct stack *st, const struct ip6_route *r)
+{
+    if (!r->has_gw)
+        return true;
+    int state = stack_ip6_neighbour(st, r->ifindex, r->gw, NULL);
+    return state > 0 && state != ND_INCOMPLETE;
+}
+
 static const struct ip6_route *route_find(struct stack *st, const uint8_t dst[16], int only_if)
 {
     struct ip6_state *s = st->ip6;
     const struct ip6_route *best = NULL;
+    bool best_ok = false;
     for (int i = 0; i < IP6_MAX_ROUTES; i++) {
         const struct ip6_route *r = &s->routes[i];
         if (!r->used)
@@ -431,8 +443,15 @@ static const struct ip6_route *route_find(struct stack *st, const uint8_t dst[16
         const struct netif *nif = &st->netifs[r->ifindex];
         if (!nif->up || !s->nif[r->ifindex].enabled)
             continue;
-        if (!best || r->prefix_len > best->prefix_len)
+        /* Longest prefix; among equals, a probably reachable router over
+         * one of unknown reachability (RFC 4861 6.3.6), else the first. */
+        if (!best || r->prefix_len > best->prefix_len) {
             best = r;
+            best_ok = gw_probably_reachable(st, r);
+        } else if (r->prefix_len == best->prefix_len && !best_ok && gw_probably_reachable(st, r)) {
+            best = r;
+            best_ok = true;
+        }
     }
     return best;
 }

@@ -611,3 +611,42 @@ Test(nd_stack, dad_probe_defended_rs_ignored_isrouter_cleared)
     cr_assert(!ip6_route_lookup(f.st, far, &ifx, nh), "no default router left");
     f6_teardown(&f);
 }
+
+/* RFC 4861 6.3.6: default router selection prefers a router that is
+ * reachable or probably reachable (a neighbour entry in any state but
+ * INCOMPLETE) over one whose reachability is unknown.  Router A advertises
+ * first but without its link-layer address (no entry); router B with it:
+ * B is used.  Once A's entry exists, the first-found A is used again. */
+Test(nd_stack, default_router_selection_prefers_reachable)
+{
+    struct f6 f;
+    f6_setup(&f, true);
+    static const uint8_t RA_[16] = {0xfe, 0x80, [15] = 0xa}, RB[16] = {0xfe, 0x80, [15] = 0xb};
+    static const uint8_t mac_b[6] = {0x02, 0, 0, 0, 0, 0xb};
+    struct nd_ra ra;
+    memset(&ra, 0, sizeof ra);
+    ra.router_lifetime = 1800;
+    uint8_t m[128];
+    size_t n = nd_emit_ra(m, sizeof m, &ra);
+    f6_icmp(&f, RA_, ip6_all_nodes, 255, m, n);
+    ra.opts.src_lladdr = mac_b;
+    n = nd_emit_ra(m, sizeof m, &ra);
+    f6_icmp(&f, RB, ip6_all_nodes, 255, m, n);
+    cr_assert_eq(stack_ip6_neighbour(f.st, f.ifx, RA_, NULL), 0, "A: no entry");
+    cr_assert_eq(stack_ip6_neighbour(f.st, f.ifx, RB, NULL), ND_STALE);
+    uint8_t far[16] = {0xfd, 0x00, 0x99, [15] = 5}, nh[16];
+    int ifx;
+    cr_assert(ip6_route_lookup(f.st, far, &ifx, nh));
+    cr_assert(memcmp(nh, RB, 16) == 0, "the probably reachable router");
+    /* A's link-layer address becomes known (its NS to us): both probably
+     * reachable, the first one is used. */
+    uint8_t ns[64], sn[16];
+    ip6_solicited_node(MY_G, sn);
+    static const uint8_t mac_a[6] = {0x02, 0, 0, 0, 0, 0xa};
+    n = nd_emit_ns(ns, sizeof ns, MY_G, mac_a, NULL, 0);
+    f6_icmp(&f, RA_, sn, 255, ns, n);
+    cr_assert_neq(stack_ip6_neighbour(f.st, f.ifx, RA_, NULL), 0);
+    cr_assert(ip6_route_lookup(f.st, far, &ifx, nh));
+    cr_assert(memcmp(nh, RA_, 16) == 0);
+    f6_teardown(&f);
+}
