@@ -1176,7 +1176,11 @@ void tcp_icmp_error(struct stack *st, const struct icmp_error *e)
      * have in flight. */
     if (!seq_in(seq, tp->snd_una, tp->snd_nxt + 1))
         return;
-    if (e->mtu) {
+    if (e->mtu || e->err == EMSGSIZE) {
+        /* "Too big": path MTU business, never an error of the connection
+         * (Linux); one without a believable MTU changes nothing. */
+        if (!e->mtu)
+            return;
         if (!sock_accepts_pmtu(&tp->sk))
             return;              /* IP_MTU_DISCOVER DONT/INTERPRET/OMIT: ignored, as Linux */
         /* Path MTU discovery: a smaller MSS, and resend what is in flight. */

@@ -222,9 +222,13 @@ Test(tcp_icmp, frag_needed_mss_has_a_floor)
 {
     struct conn c;
     open_syn_sent(&c);
-    icmp_about_syn(&c, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 300, 0);
     struct tcpcb *tp = tcp_from_sock(c.s);
+    /* Below 68 (or 0, an old router): not believed, and no error either. */
+    icmp_about_syn(&c, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 40, 0);
+    cr_assert_eq(tp->soft_err, 0);
+    icmp_about_syn(&c, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 300, 0);
     cr_assert_eq(tp->state, TCPS_SYN_SENT, "not an error to abort on");
+    cr_assert_eq(tp->soft_err, 0, "nor one to report");
     uint8_t seg[24];
     struct tcp_hdr h;
     memset(&h, 0, sizeof h);
