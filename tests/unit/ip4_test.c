@@ -285,6 +285,62 @@ Test(ipv4, malformed_option_gets_parameter_problem)
     teardown(&f);
 }
 
+/* RFC 1122 3.2.1.7: the TTL is configurable (the stack's default, a
+ * socket's IP_TTL) and never 0; 3.2.2.7-3.2.2.9: information, timestamp and
+ * address mask requests are not answered (address mask replies MUST NOT be
+ * sent by a host that is not authoritative). */
+Test(ipv4, ttl_configurable_and_queries_unanswered)
+{
+    struct netfix f;
+    setup(&f);
+    uint8_t icmp[64];
+    size_t n = echo(icmp, 8);
+    struct ipv4_hdr h = hdr(NET_PEER, NET_OUR, 1);
+    feed_ip(&f, &h, icmp, n, NULL);
+    struct ipv4_hdr r;
+    struct cap_frame *fr = pop_ip(&f, &r);
+    cr_assert_not_null(fr);
+    cr_assert_eq(r.ttl, IP4_DEFAULT_TTL);
+    free(fr);
+    f.st->cfg.ip_default_ttl = 200;
+    feed_ip(&f, &h, icmp, n, NULL);
+    fr = pop_ip(&f, &r);
+    cr_assert_not_null(fr);
+    cr_assert_eq(r.ttl, 200, "the stack's default is configurable");
+    free(fr);
+    /* A socket's own TTL (UDP here). */
+    struct sock *s;
+    cr_assert_eq(sock_create(f.st, AF_INET, SOCK_DGRAM, 0, &s), 0);
+    int ttl = 7;
+    cr_assert_eq(sock_setsockopt(s, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl), 0);
+    struct endpoint to = {.addr = ip4(NET_PEER), .port = 9};
+    cr_assert_eq(sock_send(s, "x", 1, 0, &to), 1);
+    fr = pop_ip(&f, &r);
+    cr_assert_not_null(fr);
+    cr_assert_eq(r.ttl, 7);
+    free(fr);
+    /* 0 asks for the default: never a TTL of 0 on the wire. */
+    ttl = 0;
+    cr_assert_eq(sock_setsockopt(s, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl), 0);
+    cr_assert_eq(sock_send(s, "y", 1, 0, &to), 1);
+    fr = pop_ip(&f, &r);
+    cr_assert_not_null(fr);
+    cr_assert_eq(r.ttl, 200);
+    free(fr);
+    sock_close(s);
+    /* Timestamp (13), information (15), address mask (17) requests. */
+    const uint8_t queries[3] = {ICMP_TIMESTAMP, 15, 17};
+    for (int i = 0; i < 3; i++) {
+        uint8_t q[20] = {queries[i], 0, 0, 0, 0, 1, 0, 1};
+        put16(q + 2, 0);
+        put16(q + 2, csum_finish(csum_add(0, q, sizeof q)));
+        feed_ip(&f, &h, q, sizeof q, NULL);
+    }
+    cr_assert_eq(f.st->ctr.icmp_rx_ignored, 3);
+    cr_assert_eq(f.cap.count, 0, "none answered");
+    teardown(&f);
+}
+
 /* A source route with addresses left (RFC 1122 3.3.5): we would be a hop,
  * and a host that does not forward drops it, saying "source route failed"
  * (destination unreachable code 5).  Loose and strict alike; never about a

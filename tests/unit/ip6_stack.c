@@ -495,6 +495,30 @@ Test(ip6_stack, never_sent_from_a_multicast_source)
     f6_teardown(&f);
 }
 
+/* RFC 4443 2.4 (a), (b): an unknown error type (< 128) is taken as an
+ * error (counted, seen by raw sockets) and an unknown informational type
+ * (>= 128) is silently dropped; neither draws an answer. */
+Test(ip6_stack, unknown_icmpv6_types_dropped_silently)
+{
+    struct f6 f;
+    f6_setup(&f, true);
+    know_peer(&f);
+    struct sock *raw;
+    cr_assert_eq(sock_create(f.st, TP_AF_INET6, SOCK_RAW, IPPROTO_NUM_ICMPV6, &raw), 0);
+    uint8_t m[16] = {100, 0, 0, 0, 1, 2, 3, 4};      /* unknown error type 100 */
+    uint64_t errs = f.st->ctr.icmp6_rx_errors;
+    f6_icmp(&f, PEER_G, MY_G, 64, m, sizeof m);
+    cr_assert_eq(f.st->ctr.icmp6_rx_errors, errs + 1);
+    m[0] = 200;                                       /* unknown informational 200 */
+    f6_icmp(&f, PEER_G, MY_G, 64, m, sizeof m);
+    cr_assert_eq(f.st->ctr.icmp6_rx_errors, errs + 1);
+    cr_assert_eq(f.cap.count, 0, "nothing answered");
+    uint8_t got[64];
+    cr_assert_gt(sock_recv(raw, got, sizeof got, 0, NULL, NULL), 0, "raw sockets see the error");
+    sock_close(raw);
+    f6_teardown(&f);
+}
+
 Test(ip6_stack, error_rate_limit)
 {
     struct f6 f;

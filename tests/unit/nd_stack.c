@@ -650,3 +650,33 @@ Test(nd_stack, default_router_selection_prefers_reachable)
     cr_assert(memcmp(nh, RA_, 16) == 0);
     f6_teardown(&f);
 }
+
+/* RFC 4862 5.5.3 d: the prefix length plus the interface identifier's (64
+ * on Ethernet) must be 128: an autonomous prefix of another length forms no
+ * address (its on-link route still counts). */
+Test(nd_stack, slaac_ignores_prefix_not_64)
+{
+    struct f6 f;
+    f6_setup(&f, false);
+    struct nd_ra ra;
+    memset(&ra, 0, sizeof ra);
+    ra.router_lifetime = 0;
+    ra.opts.src_lladdr = peer_mac6;
+    ra.opts.n_prefix = 2;
+    static const uint8_t p56[16] = {0xfd, 0x00, 0x01, 0x98, 0x00, 0x56};
+    static const uint8_t p80[16] = {0xfd, 0x00, 0x01, 0x98, 0x00, 0x80};
+    ra.opts.prefix[0] = (struct nd_prefix){.prefix_len = 56, .onlink = true, .autonomous = true,
+                                           .valid_lifetime = 86400, .preferred_lifetime = 14400};
+    memcpy(ra.opts.prefix[0].prefix, p56, 16);
+    ra.opts.prefix[1] = (struct nd_prefix){.prefix_len = 80, .onlink = true, .autonomous = true,
+                                           .valid_lifetime = 86400, .preferred_lifetime = 14400};
+    memcpy(ra.opts.prefix[1].prefix, p80, 16);
+    uint8_t m[160];
+    size_t n = nd_emit_ra(m, sizeof m, &ra);
+    f6_icmp(&f, PEER_LL, ip6_all_nodes, 255, m, n);
+    cr_assert_eq(f.st->ctr.nd_rx_ra, 1);
+    struct ip6_addr_info a;
+    cr_assert(!find_slaac(&f, &a), "no address from a /56 or a /80");
+    cr_assert_eq(f.st->ctr.slaac_addrs, 0);
+    f6_teardown(&f);
+}
