@@ -83,8 +83,10 @@ static ssize_t recv_one(int fd, void *buf, size_t len, int flags, int *msg_flags
         return -1;
     if (msg_flags)
         *msg_flags = 0;
+    /* recvfrom, not recv: recvmsg(0) calls recvmsg(2) (it waits, and takes
+     * a datagram), where Python's recv(0) returns at once. */
     if (type == TAPIR_SOCK_STREAM)
-        return address ? tapir_recvfrom(fd, buf, len, flags, address) : tapir_recv(fd, buf, len, flags);
+        return tapir_recvfrom(fd, buf, len, flags, address);
     /* Datagrams: ask for the real length to tell truncation. */
     ssize_t full = tapir_recvfrom(fd, buf, len, flags | TAPIR_MSG_TRUNC, address);
     if (full < 0)
@@ -98,6 +100,8 @@ static ssize_t recv_one(int fd, void *buf, size_t len, int flags, int *msg_flags
 
 ssize_t tapir_recvmsg(int fd, void *buf, size_t bufsize, int flags, int *msg_flags, tapir_addr *address)
 {
+    if (bufsize > (size_t)SSIZE_MAX)
+        return tapir_set_error(TAPIR_ERR_VALUE, EINVAL, "negative buffer size in recvmsg()");
     if (bufsize && !buf)
         return tapir_set_errno(EFAULT);
     return recv_one(fd, buf, bufsize, flags, msg_flags, address);

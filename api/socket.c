@@ -476,8 +476,10 @@ static int check_timeout(double t)
 {
     if (isnan(t))
         return tapir_set_error(TAPIR_ERR_VALUE, EINVAL, "Invalid value NaN (not a number)");
-    if (isinf(t) && t > 0)
-        return tapir_set_error(TAPIR_ERR_OVERFLOW, ERANGE, "timeout doesn't fit into C timeval");
+    /* CPython converts the seconds to its 64-bit nanosecond time first: what
+     * does not fit (inf, 1e300, anything past about 292 years) overflows. */
+    if (t * 1e9 >= 9223372036854775808.0)
+        return tapir_set_error(TAPIR_ERR_OVERFLOW, ERANGE, "timestamp out of range for platform time_t");
     return 0;
 }
 
@@ -596,6 +598,16 @@ static int fail(ssize_t rc)
     return tapir_set_errno((int)-rc);
 }
 
+/* Does MSG_DONTWAIT make this call a single attempt?  In blocking mode, yes
+ * (the kernel answers EAGAIN).  In timeout mode CPython waits for readiness
+ * with poll() before each attempt and takes an EAGAIN from the attempt as a
+ * false alarm, so the flag changes nothing: the call waits up to the
+ * timeout and then raises "timed out", as here. */
+static bool msg_dontwait(const struct fdref *r, int flags)
+{
+    return (flags & TAPIR_MSG_DONTWAIT) && !(r->timeout > 0);
+}
+
 /* Flags the stack sees: the ones that are about waiting are ours. */
 #define API_FLAGS (TAPIR_MSG_DONTWAIT | TAPIR_MSG_WAITALL | TAPIR_MSG_NOSIGNAL)
 
@@ -621,13 +633,11 @@ static ssize_t recv_attempt(struct sock *sk, void *p)
 
 ssize_t sock_io_recv(struct fdref *r, void *buf, size_t n, int flags, tapir_addr *from)
 {
-    if (n > (size_t)SSIZE_MAX)
-        return tapir_set_error(TAPIR_ERR_VALUE, EINVAL, "negative buffersize in recv");
     struct endpoint ep;
     memset(&ep, 0, sizeof ep);
     struct recv_arg a = {buf, n, flags & ~API_FLAGS, from ? &ep : NULL, 0};
     struct mode m = {0};
-    bool dontwait = flags & TAPIR_MSG_DONTWAIT;
+    bool dontwait = msg_dontwait(r, flags);
     ssize_t rc;
     if ((flags & TAPIR_MSG_WAITALL) && r->type == TAPIR_SOCK_STREAM && !(flags & TAPIR_MSG_PEEK)) {
         /* Wait for all n bytes (or EOF, an error, the deadline): a partial
@@ -654,8 +664,19 @@ ssize_t sock_io_recv(struct fdref *r, void *buf, size_t n, int flags, tapir_addr
     return rc;
 }
 
-ssize_t tapir_recvfrom(int fd, void *buf, size_t n, int flags, tapir_addr *from)
+/* The receiving calls, checked in CPython's order: the arguments first
+ * (ValueError even on a closed socket), then the socket.  what: the
+ * method's name in Python's messages.  zero_is_done: recv() and recv_into()
+ * (CPython's sock_recv_guts) return at once for 0 bytes without touching
+ * the socket, so recv(0) neither blocks nor takes a datagram, nor fails on a
+ * closed socket; recvfrom() and recvmsg() do call recvfrom(2). */
+static ssize_t recv_common(int fd, void *buf, size_t n, int flags, tapir_addr *from, const char *what,
+                           bool zero_is_done)
 {
+    if (n > (size_t)SSIZE_MAX)
+        return tapir_set_error(TAPIR_ERR_VALUE, EINVAL, "negative buffersize in %s", what);
+    if (n == 0 && zero_is_done)
+        return 0;
     struct fdref r;
     if (fd_get(fd, &r))
         return -1;
@@ -668,7 +689,15 @@ ssize_t tapir_recvfrom(int fd, void *buf, size_t n, int flags, tapir_addr *from)
     return rc;
 }
 
-ssize_t tapir_recv(int fd, void *buf, size_t n, int flags) { return tapir_recvfrom(fd, buf, n, flags, NULL); }
+ssize_t tapir_recvfrom(int fd, void *buf, size_t n, int flags, tapir_addr *from)
+{
+    return recv_common(fd, buf, n, flags, from, "recvfrom", false);
+}
+
+ssize_t tapir_recv(int fd, void *buf, size_t n, int flags)
+{
+    return recv_common(fd, buf, n, flags, NULL, "recv", true);
+}
 
 ssize_t tapir_recvfrom_into(int fd, void *buf, size_t buflen, size_t nbytes, int flags, tapir_addr *from)
 {
@@ -678,7 +707,7 @@ ssize_t tapir_recvfrom_into(int fd, void *buf, size_t buflen, size_t nbytes, int
         nbytes = buflen;
     else if (nbytes > buflen)
         return tapir_set_error(TAPIR_ERR_VALUE, EINVAL, "nbytes is greater than the length of the buffer");
-    return tapir_recvfrom(fd, buf, nbytes, flags, from);
+    return recv_common(fd, buf, nbytes, flags, from, "recvfrom_into", false);
 }
 
 ssize_t tapir_recv_into(int fd, void *buf, size_t buflen, size_t nbytes, int flags)
@@ -689,7 +718,7 @@ ssize_t tapir_recv_into(int fd, void *buf, size_t buflen, size_t nbytes, int fla
         nbytes = buflen;
     else if (nbytes > buflen)
         return tapir_set_error(TAPIR_ERR_VALUE, EINVAL, "buffer too small for requested bytes");
-    return tapir_recvfrom(fd, buf, nbytes, flags, NULL);
+    return recv_common(fd, buf, nbytes, flags, NULL, "recv_into", true);
 }
 
 /* ---- sending ---- */
@@ -714,7 +743,7 @@ static ssize_t send_loop(struct fdref *r, const void *buf, size_t n, int flags, 
 {
     struct send_arg a = {buf, n, flags & ~API_FLAGS, to};
     struct mode m = {0};
-    bool dontwait = flags & TAPIR_MSG_DONTWAIT;
+    bool dontwait = msg_dontwait(r, flags);
     size_t total = 0;
     ssize_t rc;
     do {
@@ -765,6 +794,34 @@ static ssize_t send_common(int fd, const void *buf, size_t n, int flags, const t
         if (rc < 0)
             rc = sent > 0 ? (ssize_t)sent : fail(rc);
     }
+    file_put(r.f);
+    return rc;
+}
+
+/* One attempt whatever the socket's mode: for a transport that does its own
+ * waiting (TLS, api/tls_socket.c), where MSG_DONTWAIT would not do in
+ * timeout mode (see msg_dontwait). */
+ssize_t sock_io_send_once(int fd, const void *buf, size_t n, int flags)
+{
+    struct fdref r;
+    if (fd_get(fd, &r))
+        return -1;
+    r.timeout = 0.0;
+    size_t sent = 0;
+    ssize_t rc = send_loop(&r, buf, n, flags, NULL, false, &sent);
+    if (rc < 0)
+        rc = sent > 0 ? (ssize_t)sent : fail(rc);
+    file_put(r.f);
+    return rc;
+}
+
+ssize_t sock_io_recv_once(int fd, void *buf, size_t n, int flags)
+{
+    struct fdref r;
+    if (fd_get(fd, &r))
+        return -1;
+    r.timeout = 0.0;
+    ssize_t rc = sock_io_recv(&r, buf, n, flags, NULL);
     file_put(r.f);
     return rc;
 }

@@ -93,6 +93,10 @@ struct sock *file_lock(struct tfile *f);
 /* recv / send with Python's modes (used by makefile). */
 ssize_t sock_io_recv(struct fdref *ref, void *buf, size_t n, int flags, tapir_addr *from);
 int sock_io_sendall(struct fdref *ref, const void *buf, size_t n, int flags, size_t *sent);
+/* One non-blocking attempt whatever the socket's mode (for TLS, which waits
+ * itself): bytes, or -1 with the error set. */
+ssize_t sock_io_send_once(int fd, const void *buf, size_t n, int flags);
+ssize_t sock_io_recv_once(int fd, void *buf, size_t n, int flags);
 
 /* Addresses (api/addr.c). */
 int addr_to_endpoint(int family, const tapir_addr *a, const char *caller, struct endpoint *ep);

@@ -1,11 +1,11 @@
 /* TLS on a tapir socket: the transport of api/tls.h over the public socket
  * API (api/tapir.h), so OpenSSL's records ride tapir's own TCP.
  *
- * The transport's send and recv are one-call non-blocking (MSG_DONTWAIT)
- * whatever the socket's mode; the wait is poll() on the one socket with the
- * time left; the mode itself is read from the socket at each TLS call, so a
- * settimeout() / setblocking() on the socket after wrapping takes effect, as
- * with Python's SSLSocket. */
+ * The transport's send and recv are one non-blocking attempt each
+ * (sock_io_*_once) whatever the socket's mode; the wait is poll() on the one
+ * socket with the time left; the mode itself is read from the socket at each
+ * TLS call, so a settimeout() / setblocking() on the socket after wrapping
+ * takes effect, as with Python's SSLSocket. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -26,7 +26,7 @@ struct sockctx {
 static ssize_t sk_send(void *ctx, const void *buf, size_t len)
 {
     struct sockctx *c = ctx;
-    ssize_t n = tapir_send(c->fd, buf, len, TAPIR_MSG_DONTWAIT | TAPIR_MSG_NOSIGNAL);
+    ssize_t n = sock_io_send_once(c->fd, buf, len, TAPIR_MSG_NOSIGNAL);
     if (n >= 0)
         return n;
     int e = tapir_errno();
@@ -36,7 +36,7 @@ static ssize_t sk_send(void *ctx, const void *buf, size_t len)
 static ssize_t sk_recv(void *ctx, void *buf, size_t len)
 {
     struct sockctx *c = ctx;
-    ssize_t n = tapir_recv(c->fd, buf, len, TAPIR_MSG_DONTWAIT);
+    ssize_t n = sock_io_recv_once(c->fd, buf, len, 0);
     if (n >= 0)
         return n;
     int e = tapir_errno();

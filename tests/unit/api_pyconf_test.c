@@ -1,0 +1,199 @@
+/* Differential checks against CPython 3.11's socket module on Linux: each
+ * expected value is what python3 printed for the same case against the
+ * kernel on loopback (the Python line is the comment next to the check).
+ * The cases are the edges Python documents or shows: argument errors and
+ * their order, timeouts, MSG_* flags, state errors, socket options. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api_helpers.h"
+
+TestSuite(api_pyconf, .init = api_one_runner, .fini = api_stop, .timeout = 30);
+
+static int tcp(void)
+{
+    int s = tapir_socket(TAPIR_AF_INET, TAPIR_SOCK_STREAM, 0);
+    cr_assert_geq(s, 0, "%s", tapir_strerror());
+    return s;
+}
+
+static int udp(void)
+{
+    int s = tapir_socket(TAPIR_AF_INET, TAPIR_SOCK_DGRAM, 0);
+    cr_assert_geq(s, 0, "%s", tapir_strerror());
+    return s;
+}
+
+static int listener(tapir_addr *where)
+{
+    int l = tcp();
+    API_OK(tapir_bind(l, TAPIR_ADDR("127.0.0.1", 0)));
+    API_OK(tapir_listen(l, TAPIR_BACKLOG_DEFAULT));
+    API_OK(tapir_getsockname(l, where));
+    return l;
+}
+
+static void pair(int *c, int *a)
+{
+    tapir_addr la;
+    int l = listener(&la);
+    *c = tcp();
+    API_OK(tapir_connect(*c, &la));
+    *a = tapir_accept(l, NULL);
+    cr_assert_geq(*a, 0, "%s", tapir_strerror());
+    tapir_close(l);
+}
+
+/* A port on 127.0.0.1 nobody listens on. */
+static int __attribute__((unused)) closed_port(void)
+{
+    tapir_addr a;
+    int s = tcp();
+    API_OK(tapir_bind(s, TAPIR_ADDR("127.0.0.1", 0)));
+    API_OK(tapir_getsockname(s, &a));
+    tapir_close(s);
+    return a.port;
+}
+
+#define ERR_IS(kind_, msg_)                                                                        \
+    do {                                                                                           \
+        cr_assert_eq(tapir_last_error()->kind, (kind_), "kind %d: %s", tapir_last_error()->kind,   \
+                     tapir_strerror());                                                            \
+        cr_assert_str_eq(tapir_strerror(), (msg_));                                                \
+    } while (0)
+
+/* ---- timeouts ---- */
+
+Test(api_pyconf, timeout_out_of_range_overflows)
+{
+    int s = tcp();
+    /* s.settimeout(math.inf) -> OverflowError: timestamp out of range for platform time_t */
+    cr_assert_eq(tapir_settimeout(s, INFINITY), -1);
+    ERR_IS(TAPIR_ERR_OVERFLOW, "timestamp out of range for platform time_t");
+    /* s.settimeout(1e300) -> OverflowError: timestamp out of range for platform time_t */
+    cr_assert_eq(tapir_settimeout(s, 1e300), -1);
+    ERR_IS(TAPIR_ERR_OVERFLOW, "timestamp out of range for platform time_t");
+    /* s.settimeout(9223372037.0) -> OverflowError (past 2**63 ns) */
+    cr_assert_eq(tapir_settimeout(s, 9223372037.0), -1);
+    ERR_IS(TAPIR_ERR_OVERFLOW, "timestamp out of range for platform time_t");
+    /* s.settimeout(9223372036.0); s.gettimeout() -> 9223372036.0 */
+    API_OK(tapir_settimeout(s, 9223372036.0));
+    cr_assert_eq(tapir_gettimeout(s), 9223372036.0);
+    /* socket.setdefaulttimeout(math.inf) -> OverflowError: timestamp out of range for platform time_t */
+    cr_assert_eq(tapir_setdefaulttimeout(INFINITY), -1);
+    ERR_IS(TAPIR_ERR_OVERFLOW, "timestamp out of range for platform time_t");
+    cr_assert_lt(tapir_getdefaulttimeout(), 0); /* unchanged: None */
+    tapir_close(s);
+}
+
+/* In timeout mode CPython polls for readiness before each attempt, so
+ * MSG_DONTWAIT does not make the call return at once. */
+Test(api_pyconf, dontwait_in_timeout_mode_times_out)
+{
+    int c, a;
+    char buf[4];
+    pair(&c, &a);
+    API_OK(tapir_settimeout(c, 0.2));
+    /* c.settimeout(0.1); c.recv(1, MSG_DONTWAIT) -> TimeoutError: timed out */
+    API_TIMED(0.19, 1.0, cr_assert_eq(tapir_recv(c, buf, 1, TAPIR_MSG_DONTWAIT), -1));
+    ERR_IS(TAPIR_ERR_TIMEOUT, "timed out");
+    /* c.settimeout(None); c.recv(1, MSG_DONTWAIT) -> BlockingIOError: [Errno 11] */
+    API_OK(tapir_settimeout(c, TAPIR_TIMEOUT_NONE));
+    API_TIMED(0, 0.1, cr_assert_eq(tapir_recv(c, buf, 1, TAPIR_MSG_DONTWAIT), -1));
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 11] Resource temporarily unavailable");
+    /* data waiting: the flag is no obstacle in timeout mode */
+    API_OK(tapir_settimeout(c, 0.2));
+    cr_assert_eq(tapir_send(a, "ab", 2, 0), 2);
+    cr_assert_eq(tapir_recv(c, buf, 2, TAPIR_MSG_DONTWAIT | TAPIR_MSG_WAITALL), 2);
+    tapir_close(c);
+    tapir_close(a);
+
+    int u = udp();
+    API_OK(tapir_bind(u, TAPIR_ADDR("127.0.0.1", 0)));
+    API_OK(tapir_settimeout(u, 0.2));
+    /* u.settimeout(0.2); u.recvfrom(1, MSG_DONTWAIT) -> TimeoutError: timed out */
+    tapir_addr from;
+    API_TIMED(0.19, 1.0, cr_assert_eq(tapir_recvfrom(u, buf, 1, TAPIR_MSG_DONTWAIT, &from), -1));
+    ERR_IS(TAPIR_ERR_TIMEOUT, "timed out");
+    tapir_close(u);
+}
+
+/* ---- recv family: argument checks first, recv(0) returns at once ---- */
+
+Test(api_pyconf, recv_argument_errors_come_before_the_socket)
+{
+    char buf[8];
+    int s = tcp();
+    /* s.recvfrom(-1) -> ValueError: negative buffersize in recvfrom */
+    cr_assert_eq(tapir_recvfrom(s, buf, (size_t)-1, 0, NULL), -1);
+    ERR_IS(TAPIR_ERR_VALUE, "negative buffersize in recvfrom");
+    /* s.recvmsg(-1) -> ValueError: negative buffer size in recvmsg() */
+    cr_assert_eq(tapir_recvmsg(s, buf, (size_t)-1, 0, NULL, NULL), -1);
+    ERR_IS(TAPIR_ERR_VALUE, "negative buffer size in recvmsg()");
+    tapir_close(s);
+    /* closed: s.recv(-1) -> ValueError: negative buffersize in recv */
+    cr_assert_eq(tapir_recv(s, buf, (size_t)-1, 0), -1);
+    ERR_IS(TAPIR_ERR_VALUE, "negative buffersize in recv");
+    /* closed: s.recvfrom(-1) -> ValueError: negative buffersize in recvfrom */
+    cr_assert_eq(tapir_recvfrom(s, buf, (size_t)-1, 0, NULL), -1);
+    ERR_IS(TAPIR_ERR_VALUE, "negative buffersize in recvfrom");
+    /* closed: s.recv_into(bytearray(2), -1) -> ValueError: negative buffersize in recv_into */
+    cr_assert_eq(tapir_recv_into(s, buf, 2, (size_t)-1, 0), -1);
+    ERR_IS(TAPIR_ERR_VALUE, "negative buffersize in recv_into");
+    /* closed: s.recv_into(bytearray(2), 3) -> ValueError: buffer too small for requested bytes */
+    cr_assert_eq(tapir_recv_into(s, buf, 2, 3, 0), -1);
+    ERR_IS(TAPIR_ERR_VALUE, "buffer too small for requested bytes");
+    /* closed: s.recvmsg(-1) -> ValueError: negative buffer size in recvmsg() */
+    cr_assert_eq(tapir_recvmsg(s, buf, (size_t)-1, 0, NULL, NULL), -1);
+    ERR_IS(TAPIR_ERR_VALUE, "negative buffer size in recvmsg()");
+    /* closed: s.recv(1) -> OSError: [Errno 9] Bad file descriptor */
+    cr_assert_eq(tapir_recv(s, buf, 1, 0), -1);
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 9] Bad file descriptor");
+}
+
+Test(api_pyconf, recv_zero_returns_at_once)
+{
+    char buf[16];
+    int s = tcp();
+    /* socket().recv(0) -> b'' (unconnected: no ENOTCONN, CPython does not call recv) */
+    cr_assert_eq(tapir_recv(s, buf, 0, 0), 0);
+    /* socket().recv_into(bytearray(0)) -> 0 */
+    cr_assert_eq(tapir_recv_into(s, buf, 0, 0, 0), 0);
+    tapir_close(s);
+    /* closed: s.recv(0) -> b'' */
+    cr_assert_eq(tapir_recv(s, buf, 0, 0), 0);
+
+    int c, a;
+    pair(&c, &a);
+    /* connected, blocking, nothing to read: c.recv(0) -> b'' at once */
+    API_TIMED(0, 0.1, cr_assert_eq(tapir_recv(c, buf, 0, 0), 0));
+    tapir_close(c);
+    tapir_close(a);
+
+    int u = udp(), v = udp();
+    tapir_addr ua;
+    API_OK(tapir_bind(u, TAPIR_ADDR("127.0.0.1", 0)));
+    API_OK(tapir_getsockname(u, &ua));
+    API_OK(tapir_settimeout(u, 0.2));
+    /* u.recv(0) with no datagram -> b'' at once (no timeout) */
+    API_TIMED(0, 0.1, cr_assert_eq(tapir_recv(u, buf, 0, 0), 0));
+    cr_assert_eq(tapir_sendto(v, "hello", 5, 0, &ua), 5);
+    /* u.recv(0) -> b''; u.recv(10) -> b'hello': the datagram was not taken */
+    cr_assert_eq(tapir_recv(u, buf, 0, 0), 0);
+    cr_assert_eq(tapir_recv(u, buf, sizeof buf, 0), 5);
+    cr_assert_eq(memcmp(buf, "hello", 5), 0);
+    /* u.recvfrom(0) with no datagram -> TimeoutError: timed out (recvfrom does call) */
+    API_TIMED(0.19, 1.0, cr_assert_eq(tapir_recvfrom(u, buf, 0, 0, NULL), -1));
+    ERR_IS(TAPIR_ERR_TIMEOUT, "timed out");
+    /* u.recvmsg(0) -> TimeoutError: timed out */
+    API_TIMED(0.19, 1.0, cr_assert_eq(tapir_recvmsg(u, buf, 0, 0, NULL, NULL), -1));
+    ERR_IS(TAPIR_ERR_TIMEOUT, "timed out");
+    /* u.recv_into(bytearray(5), 0) -> TimeoutError (nbytes 0 is the whole buffer) */
+    API_TIMED(0.19, 1.0, cr_assert_eq(tapir_recv_into(u, buf, 5, 0, 0), -1));
+    ERR_IS(TAPIR_ERR_TIMEOUT, "timed out");
+    tapir_close(u);
+    tapir_close(v);
+}
