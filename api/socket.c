@@ -899,16 +899,28 @@ static int do_connect(struct fdref *r, const tapir_addr *a, const char *caller)
         tapir_runner_unlock(f->r);
         return EINPROGRESS;
     }
-    /* Wait for the handshake as CPython does: until the socket is writable
-     * (or in error), then SO_ERROR says how it went. */
+    /* Wait for the handshake: until the socket is writable (or in error). */
     for (;;) {
         uint32_t ev = sock_poll(sk);
         if (ev & (SOCK_POLLOUT | SOCK_POLLERR | SOCK_POLLHUP)) {
-            int e = so_error(sk);
-            if (!e && !(ev & SOCK_POLLOUT))
-                e = ECONNREFUSED;
-            tapir_runner_unlock(f->r);
-            return e;
+            int e;
+            if (r->timeout < 0) {
+                /* Blocking: Linux's connect(2) waits in the kernel and then
+                 * says how it went as a second connect would, which leaves
+                 * the socket connected (a later connect() is EISCONN). */
+                e = -sock_connect(sk, &ep);
+            } else {
+                /* Timeout mode: CPython polls, then reads SO_ERROR and never
+                 * calls connect() again, so the next connect() still
+                 * answers for this attempt (0, or ECONNABORTED). */
+                e = so_error(sk);
+                if (!e && !(ev & SOCK_POLLOUT))
+                    e = ECONNREFUSED;
+            }
+            if (e != EALREADY) {
+                tapir_runner_unlock(f->r);
+                return e;
+            }
         }
         if (m.deadline != UINT64_MAX && mono_us() >= m.deadline) {
             tapir_runner_unlock(f->r);

@@ -147,6 +147,22 @@ static int tcp_connect(struct sock *s, const struct endpoint *peer)
 {
     struct tcpcb *tp = tcp_from_sock(s);
     struct stack *st = s->st;
+    /* Linux keeps the socket's own state beside TCP's (__inet_stream_connect):
+     * after a connect() that said EINPROGRESS, the next one reports how that
+     * attempt went: EALREADY while it is on, 0 once it is established (the
+     * one after is EISCONN), or its error, taken from SO_ERROR
+     * (ECONNABORTED when SO_ERROR already gave it away); after an error the
+     * socket may connect anew. */
+    if (tp->ss_connecting) {
+        if (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED)
+            return -EALREADY;
+        tp->ss_connecting = false;
+        if (tp->state != TCPS_CLOSED)
+            return 0;
+        int e = s->so_error;
+        s->so_error = 0;
+        return e ? -e : -ECONNABORTED;
+    }
     switch (tp->state) {
     case TCPS_CLOSED:
         break;
@@ -226,6 +242,7 @@ static int tcp_connect(struct sock *s, const struct endpoint *peer)
     tcp_set_state(tp, TCPS_SYN_SENT);
     st->ctr.tcp_active_opens++;
     tcp_xmit(tp, tp->iss, 0, TCP_SYN);
+    tp->ss_connecting = true;
     return -EINPROGRESS;
 }
 
@@ -799,7 +816,8 @@ static int tcp_getname(struct sock *s, struct endpoint *out, bool peer)
     if (peer) {
         if (!tp->hlink.on && !connected_once(tp))
             return -ENOTCONN;
-        if (tp->state == TCPS_LISTEN || tp->state == TCPS_SYN_SENT)
+        /* Linux (inet_getname): no peer in CLOSE either, as after a reset. */
+        if (tp->state == TCPS_LISTEN || tp->state == TCPS_SYN_SENT || tp->state == TCPS_CLOSED)
             return -ENOTCONN;
         out->addr = tp->faddr;
         out->port = tp->fport;

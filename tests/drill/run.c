@@ -106,6 +106,7 @@ struct fdent {
     struct sock *s;
     bool nonblock;
     bool listener;
+    struct endpoint connect_to;   /* the peer of the last connect() */
     uint64_t woff, roff;          /* stream offsets written / read */
     struct epitem items[MAX_EPOLL_ITEMS]; /* FD_EPOLL */
     int n_items;
@@ -1022,10 +1023,13 @@ static enum try_result try_call(struct run *r, struct pending *pd, int64_t *rc)
         uint32_t ev_mask = sock_poll(f->s);
         if (!(ev_mask & (SOCK_POLLOUT | SOCK_POLLERR | SOCK_POLLHUP)))
             return TRY_BLOCKED;
-        int err = 0;
-        size_t len = sizeof err;
-        sock_getsockopt(f->s, SOL_SOCKET, SO_ERROR, &err, &len);
-        *rc = err ? -err : 0;
+        /* Linux's blocking connect() ends as a second connect() would: 0
+         * (the socket is then connected: the next one is EISCONN) or the
+         * attempt's error. */
+        int e = sock_connect(f->s, &f->connect_to);
+        if (e == -EALREADY)
+            return TRY_BLOCKED;
+        *rc = e;
         return TRY_DONE;
     }
     if (strcmp(name, "read") == 0 || strcmp(name, "recv") == 0 || strcmp(name, "recvfrom") == 0 ||
@@ -1393,6 +1397,7 @@ static int do_syscall(struct run *r, const struct event *ev, int64_t start)
         struct endpoint ep;
         if (arg_sockaddr(r, ev, 1, REMOTE_IP, &ep))
             return -1;
+        f->connect_to = ep;
         int rc = sock_connect(f->s, &ep);
         if (rc == 0 || rc == -EINPROGRESS) {
             struct conn *c = conn_by_fd(r, (int)fdv);

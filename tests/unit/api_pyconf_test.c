@@ -48,7 +48,7 @@ static void pair(int *c, int *a)
 }
 
 /* A port on 127.0.0.1 nobody listens on. */
-static int __attribute__((unused)) closed_port(void)
+static int closed_port(void)
 {
     tapir_addr a;
     int s = tcp();
@@ -196,4 +196,118 @@ Test(api_pyconf, recv_zero_returns_at_once)
     ERR_IS(TAPIR_ERR_TIMEOUT, "timed out");
     tapir_close(u);
     tapir_close(v);
+}
+
+/* ---- connect: the socket's own state beside TCP's ---- */
+
+Test(api_pyconf, connect_again_reports_the_attempt_in_progress)
+{
+    tapir_addr la;
+    int l = listener(&la);
+    int c = tcp();
+    API_OK(tapir_setblocking(c, false));
+    /* c.setblocking(False); c.connect_ex(addr) -> 115 */
+    cr_assert_eq(tapir_connect_ex(c, &la), EINPROGRESS);
+    usleep(50000);
+    /* time.sleep(0.05); c.connect_ex(addr) -> 0 (established meanwhile) */
+    cr_assert_eq(tapir_connect_ex(c, &la), 0);
+    /* c.connect_ex(addr) -> 106 */
+    cr_assert_eq(tapir_connect_ex(c, &la), EISCONN);
+    /* c.connect(addr) -> OSError: [Errno 106] Transport endpoint is already connected */
+    cr_assert_eq(tapir_connect(c, &la), -1);
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 106] Transport endpoint is already connected");
+    tapir_close(c);
+
+    /* Timeout mode: CPython never calls connect() again, so the next one
+     * answers for the first: s.settimeout(2); s.connect(a); s.connect(a) -> None */
+    c = tcp();
+    API_OK(tapir_settimeout(c, 2.0));
+    API_OK(tapir_connect(c, &la));
+    API_OK(tapir_connect(c, &la));
+    /* ... and the third: OSError: [Errno 106] Transport endpoint is already connected */
+    cr_assert_eq(tapir_connect(c, &la), -1);
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 106] Transport endpoint is already connected");
+    tapir_close(c);
+
+    /* Blocking: the kernel's connect marks the socket connected:
+     * s.connect(a); s.connect(a) -> OSError: [Errno 106] */
+    c = tcp();
+    API_OK(tapir_connect(c, &la));
+    cr_assert_eq(tapir_connect(c, &la), -1);
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 106] Transport endpoint is already connected");
+    tapir_close(c);
+    tapir_close(l);
+}
+
+Test(api_pyconf, connect_again_after_a_refused_attempt)
+{
+    tapir_addr to;
+    tapir_addr_set(&to, "127.0.0.1", closed_port());
+    int c = tcp(), v;
+    API_OK(tapir_setblocking(c, false));
+    /* s.setblocking(False); s.connect_ex(('127.0.0.1', 1)) -> 115 */
+    cr_assert_eq(tapir_connect_ex(c, &to), EINPROGRESS);
+    usleep(50000);
+    /* s.connect_ex(...) -> 111 (the attempt's error) */
+    cr_assert_eq(tapir_connect_ex(c, &to), ECONNREFUSED);
+    /* s.connect_ex(...) -> 115 (a new attempt) */
+    cr_assert_eq(tapir_connect_ex(c, &to), EINPROGRESS);
+    usleep(50000);
+    /* s.getsockopt(SOL_SOCKET, SO_ERROR) -> 111; then s.connect_ex(...) -> 103 */
+    API_OK(tapir_getsockopt_int(c, TAPIR_SOL_SOCKET, TAPIR_SO_ERROR, &v));
+    cr_assert_eq(v, ECONNREFUSED);
+    cr_assert_eq(tapir_connect_ex(c, &to), ECONNABORTED);
+    tapir_close(c);
+
+    /* Timeout mode reads SO_ERROR itself: s.settimeout(1);
+     * s.connect_ex(a) -> 111, s.connect_ex(a) -> 103 */
+    c = tcp();
+    API_OK(tapir_settimeout(c, 1.0));
+    cr_assert_eq(tapir_connect_ex(c, &to), ECONNREFUSED);
+    cr_assert_eq(tapir_connect_ex(c, &to), ECONNABORTED);
+    /* s.getpeername() -> OSError: [Errno 107] Transport endpoint is not connected */
+    tapir_addr peer;
+    cr_assert_eq(tapir_getpeername(c, &peer), -1);
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 107] Transport endpoint is not connected");
+    tapir_close(c);
+
+    /* Blocking: each connect is a new attempt: connect -> [Errno 111], connect -> [Errno 111] */
+    c = tcp();
+    cr_assert_eq(tapir_connect(c, &to), -1);
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 111] Connection refused");
+    cr_assert_eq(tapir_connect(c, &to), -1);
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 111] Connection refused");
+    tapir_close(c);
+}
+
+Test(api_pyconf, getpeername_after_a_reset_is_enotconn)
+{
+    int c, a;
+    tapir_addr peer;
+    pair(&c, &a);
+    struct {
+        int onoff, linger;
+    } lg = {1, 0};
+    API_OK(tapir_setsockopt(a, TAPIR_SOL_SOCKET, TAPIR_SO_LINGER, &lg, sizeof lg));
+    tapir_close(a);
+    usleep(50000);
+    /* c.getpeername() -> OSError: [Errno 107] Transport endpoint is not connected */
+    cr_assert_eq(tapir_getpeername(c, &peer), -1);
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 107] Transport endpoint is not connected");
+    /* c.recv(1) -> ConnectionResetError: [Errno 104] Connection reset by peer */
+    char b;
+    cr_assert_eq(tapir_recv(c, &b, 1, 0), -1);
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 104] Connection reset by peer");
+    /* c.connect(addr) -> OSError: [Errno 106] (the socket stays "connected") */
+    cr_assert_eq(tapir_connect(c, TAPIR_ADDR("127.0.0.1", 9)), -1);
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 106] Transport endpoint is already connected");
+    tapir_close(c);
+
+    /* The peer's FIN leaves the peer name: c.getpeername() -> ('127.0.0.1', port) */
+    pair(&c, &a);
+    tapir_close(a);
+    usleep(50000);
+    API_OK(tapir_getpeername(c, &peer));
+    cr_assert_str_eq(peer.host, "127.0.0.1");
+    tapir_close(c);
 }
