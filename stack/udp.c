@@ -361,16 +361,11 @@ static ssize_t udp_send(struct sock *s, const void *buf, size_t len, int flags,
 {
     struct udp_sock *u = (struct udp_sock *)s;
     struct stack *st = s->st;
-    (void)flags;
-    if (s->so_error) {
-        /* A pending error (ICMP port unreachable on a connected socket) is
-         * reported once by the next call, as Linux does. */
-        int e = s->so_error;
-        s->so_error = 0;
-        return -e;
-    }
-    if (u->shut_wr)
-        return -EPIPE;
+    /* Linux's order (udp_sendmsg): MSG_OOB, then the destination, the
+     * route and the size; shutdown and a pending error only when the
+     * datagram is being built (sock_alloc_send_skb). */
+    if (flags & MSG_OOB)
+        return -EOPNOTSUPP;
     struct endpoint dst;
     if (to)
         dst = *to;
@@ -403,6 +398,15 @@ static ssize_t udp_send(struct sock *s, const void *buf, size_t len, int flags,
             return -ENETUNREACH;
     } else if (!ip_select_source_on(st, &wdst, oif, &src)) {
         return -ENETUNREACH;
+    }
+    if (u->shut_wr)
+        return -EPIPE;
+    if (s->so_error) {
+        /* A pending error (ICMP port unreachable on a connected socket) is
+         * reported once by the next call, as Linux does. */
+        int e = s->so_error;
+        s->so_error = 0;
+        return -e;
     }
     struct pkt *p = pkt_alloc(UDP_HDR_LEN + len);
     if (!p)

@@ -311,3 +311,36 @@ Test(api_pyconf, getpeername_after_a_reset_is_enotconn)
     cr_assert_str_eq(peer.host, "127.0.0.1");
     tapir_close(c);
 }
+
+/* ---- UDP: which error comes first ---- */
+
+Test(api_pyconf, udp_send_errors_in_linux_order)
+{
+    int u = udp(), v = udp();
+    tapir_addr va;
+    API_OK(tapir_bind(v, TAPIR_ADDR("127.0.0.1", 0)));
+    API_OK(tapir_getsockname(v, &va));
+    /* u.sendto(b'x', MSG_OOB, addr) -> OSError: [Errno 95] Operation not supported */
+    cr_assert_eq(tapir_sendto(u, "x", 1, TAPIR_MSG_OOB, &va), -1);
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 95] Operation not supported");
+    /* u.shutdown(SHUT_RDWR) -> OSError: [Errno 107] (the flags are set all the same) */
+    cr_assert_eq(tapir_shutdown(u, TAPIR_SHUT_RDWR), -1);
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 107] Transport endpoint is not connected");
+    /* u.sendto(b'x', ('127.0.0.1', 0)) -> OSError: [Errno 22] Invalid argument */
+    cr_assert_eq(tapir_sendto(u, "x", 1, 0, TAPIR_ADDR("127.0.0.1", 0)), -1);
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 22] Invalid argument");
+    /* u.sendto(b'x', MSG_OOB, addr) -> OSError: [Errno 95] Operation not supported */
+    cr_assert_eq(tapir_sendto(u, "x", 1, TAPIR_MSG_OOB, &va), -1);
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 95] Operation not supported");
+    /* u.send(b'x') -> OSError: [Errno 89] Destination address required */
+    cr_assert_eq(tapir_send(u, "x", 1, 0), -1);
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 89] Destination address required");
+    /* u.sendto(b'x', addr) -> BrokenPipeError: [Errno 32] Broken pipe */
+    cr_assert_eq(tapir_sendto(u, "x", 1, 0, &va), -1);
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 32] Broken pipe");
+    /* u.recv(10) (blocking, after SHUT_RD) -> b'' */
+    char buf[8];
+    cr_assert_eq(tapir_recv(u, buf, sizeof buf, 0), 0);
+    tapir_close(u);
+    tapir_close(v);
+}
