@@ -216,24 +216,50 @@ static int get_int(const void *val, size_t len, int *out)
     return 0;
 }
 
+/* Linux's getsockopt: a buffer shorter than an int gets its first bytes
+ * (sk_getsockopt, do_ipv6_getsockopt); len 0 is no error. */
 static int put_int(void *val, size_t *len, int v)
 {
-    if (*len < sizeof(int))
-        return -EINVAL;
-    memcpy(val, &v, sizeof v);
-    *len = sizeof v;
+    size_t n = *len < sizeof v ? *len : sizeof v;
+    memcpy(val, &v, n);
+    *len = n;
     return 0;
 }
 
-/* IP_TTL / IPV6_UNICAST_HOPS: 0..255 (0 and -1 mean the stack's default). */
-static int set_hop_limit(struct sock *s, int v)
+/* do_ip_getsockopt: a buffer shorter than an int gets a value that fits a
+ * byte as one unsigned char. */
+static int put_ip_int(void *val, size_t *len, int v)
 {
-    if (v == -1)
+    if (*len > 0 && *len < sizeof(int) && v >= 0 && v <= 255) {
+        *(uint8_t *)val = (uint8_t)v;
+        *len = 1;
+        return 0;
+    }
+    return put_int(val, len, v);
+}
+
+/* IP_TTL: 1..255, -1 the stack's default (Linux: 0 is EINVAL).
+ * IPV6_UNICAST_HOPS: -1..255; tapir stores 0 as "the default" too (it
+ * sends no hop limit 0). */
+static int set_hop_limit(struct sock *s, int v, bool zero_ok)
+{
+    if (v == -1 || (v == 0 && zero_ok))
         v = 0;
-    if (v < 0 || v > 255)
+    else if (v < 1 || v > 255)
         return -EINVAL;
     s->ttl = (uint8_t)v;
     return 0;
+}
+
+/* IP_TOS / IPV6_TCLASS: on a stream socket the ECN bits are TCP's and a
+ * new value leaves them as they were (Linux: __ip_sock_set_tos, and
+ * do_ipv6_setsockopt's IPV6_TCLASS). */
+static uint8_t tos_value(const struct sock *s, int v)
+{
+    uint8_t t = (uint8_t)v;
+    if (s->type == SOCK_STREAM)
+        t = (uint8_t)((t & ~3u) | (s->tos & 3u));
+    return t;
 }
 
 
@@ -281,8 +307,8 @@ int sock_setsockopt_common(struct sock *s, int level, int name, const void *val,
             return err;
         switch (name) {
         case IPV6_V6ONLY: s->v6only = v != 0; return 0;
-        case IPV6_UNICAST_HOPS: return set_hop_limit(s, v);
-        case IPV6_TCLASS: s->tos = (uint8_t)(v < 0 ? 0 : v); return 0;
+        case IPV6_UNICAST_HOPS: return set_hop_limit(s, v, true);
+        case IPV6_TCLASS: s->tos = tos_value(s, v < 0 ? 0 : v); return 0;
         default: return -ENOPROTOOPT;
         }
     }
@@ -302,8 +328,8 @@ int sock_setsockopt_common(struct sock *s, int level, int name, const void *val,
                 return -EINVAL;
             s->pmtudisc = (uint8_t)v;
             return 0;
-        case IP_TTL: return set_hop_limit(s, v);
-        case IP_TOS: s->tos = (uint8_t)v; return 0;
+        case IP_TTL: return set_hop_limit(s, v, false);
+        case IP_TOS: s->tos = tos_value(s, v); return 0;
         default: return -ENOPROTOOPT;
         }
     }
@@ -342,12 +368,17 @@ int sock_getsockopt_common(struct sock *s, int level, int name, void *val, size_
     }
     if (level == IPPROTO_IP && s->family == TP_AF_INET) {
         switch (name) {
-        case IP_TTL: return put_int(val, len, s->ttl ? s->ttl : s->st->cfg.ip_default_ttl);
-        case IP_TOS: return put_int(val, len, s->tos);
+        case IP_TTL: return put_ip_int(val, len, s->ttl ? s->ttl : s->st->cfg.ip_default_ttl);
+        case IP_TOS: return put_ip_int(val, len, s->tos);
         case IP_MTU_DISCOVER:
-            return put_int(val, len, s->pmtudisc == SOCK_PMTUDISC_UNSET ? IP_PMTUDISC_WANT : s->pmtudisc);
+            return put_ip_int(val, len, s->pmtudisc == SOCK_PMTUDISC_UNSET ? IP_PMTUDISC_WANT : s->pmtudisc);
         default: return -ENOPROTOOPT;
         }
     }
+    /* An AF_INET socket passes any other level to ip_getsockopt, which
+     * answers EOPNOTSUPP (setsockopt's ip_setsockopt: ENOPROTOOPT). */
+    if (s->family == TP_AF_INET && level != SOL_SOCKET && level != IPPROTO_IP &&
+        !(level == IPPROTO_UDP && s->protocol == IPPROTO_UDP))
+        return -EOPNOTSUPP;
     return -ENOPROTOOPT;
 }

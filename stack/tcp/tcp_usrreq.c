@@ -21,12 +21,12 @@ static int get_int(const void *val, size_t len, int *out)
     return 0;
 }
 
+/* Linux's do_tcp_getsockopt: a shorter buffer gets the int's first bytes. */
 static int put_int(void *val, size_t *len, int v)
 {
-    if (*len < sizeof(int))
-        return -EINVAL;
-    memcpy(val, &v, sizeof v);
-    *len = sizeof v;
+    size_t n = *len < sizeof v ? *len : sizeof v;
+    memcpy(val, &v, n);
+    *len = n;
     return 0;
 }
 
@@ -601,6 +601,7 @@ static int tcp_setsockopt(struct sock *s, int level, int name, const void *val, 
         tp->user_timeout_ms = (uint32_t)v;
         return 0;
     case TP_TCP_QUICKACK:
+        tp->quickack_off = v == 0;
         if (v)
             tp->quickacks = TCP_QUICKACKS;
         return 0;
@@ -751,7 +752,9 @@ static int tcp_getsockopt(struct sock *s, int level, int name, void *val, size_t
     case TP_TCP_KEEPCNT:
         return put_int(val, len, (int)(tp->keep_cnt ? tp->keep_cnt : s->st->cfg.tcp.keepalive_probes));
     case TP_TCP_USER_TIMEOUT: return put_int(val, len, (int)tp->user_timeout_ms);
-    case TP_TCP_QUICKACK: return put_int(val, len, tp->quickacks != 0);
+    /* Linux reports !pingpong: 1 until TCP_QUICKACK is set to 0 (tapir
+     * has no pingpong mode: its delayed ACK timer is the same either way). */
+    case TP_TCP_QUICKACK: return put_int(val, len, !tp->quickack_off);
     case TP_TCP_NOTSENT_LOWAT: return put_int(val, len, (int)tp->notsent_lowat);
     case TP_TCP_CONGESTION: {
         size_t n = strlen(tp->cc->name) + 1;

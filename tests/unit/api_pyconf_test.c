@@ -344,3 +344,115 @@ Test(api_pyconf, udp_send_errors_in_linux_order)
     tapir_close(u);
     tapir_close(v);
 }
+
+/* ---- socket options ---- */
+
+Test(api_pyconf, getsockopt_short_buffers_and_wrong_levels)
+{
+    int s = tcp(), v;
+    uint8_t b[8];
+    size_t n;
+    /* s.getsockopt(SOL_SOCKET, SO_TYPE, 2).hex() -> '0100' */
+    memset(b, 0xee, sizeof b);
+    n = 2;
+    API_OK(tapir_getsockopt(s, TAPIR_SOL_SOCKET, TAPIR_SO_TYPE, b, &n));
+    cr_assert_eq(n, 2);
+    cr_assert(b[0] == 1 && b[1] == 0 && b[2] == 0xee);
+    /* s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 5); s.getsockopt(SOL_SOCKET, SO_REUSEADDR, 1).hex() -> '01' */
+    API_OK(tapir_setsockopt_int(s, TAPIR_SOL_SOCKET, TAPIR_SO_REUSEADDR, 5));
+    n = 1;
+    API_OK(tapir_getsockopt(s, TAPIR_SOL_SOCKET, TAPIR_SO_REUSEADDR, b, &n));
+    cr_assert(n == 1 && b[0] == 1);
+    /* s.getsockopt(IPPROTO_IP, IP_TTL, 1).hex() -> '40' (one byte: do_ip_getsockopt) */
+    n = 1;
+    API_OK(tapir_getsockopt(s, TAPIR_IPPROTO_IP, TAPIR_IP_TTL, b, &n));
+    cr_assert(n == 1 && b[0] == 64);
+    /* s.getsockopt(SOL_TCP, TCP_NODELAY, 2).hex() -> '0000' */
+    n = 2;
+    API_OK(tapir_getsockopt(s, TAPIR_SOL_TCP, TAPIR_TCP_NODELAY, b, &n));
+    cr_assert(n == 2 && b[0] == 0 && b[1] == 0);
+    /* s.getsockopt(IPPROTO_IPV6, IPV6_V6ONLY) on AF_INET -> [Errno 95] Operation not supported */
+    cr_assert_eq(tapir_getsockopt_int(s, TAPIR_IPPROTO_IPV6, TAPIR_IPV6_V6ONLY, &v), -1);
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 95] Operation not supported");
+    /* s.getsockopt(SOL_UDP, 1) -> [Errno 95]; s.getsockopt(999, 1) -> [Errno 95] */
+    cr_assert_eq(tapir_getsockopt_int(s, TAPIR_SOL_UDP, 1, &v), -1);
+    cr_assert_eq(tapir_errno(), EOPNOTSUPP);
+    cr_assert_eq(tapir_getsockopt_int(s, 999, 1, &v), -1);
+    cr_assert_eq(tapir_errno(), EOPNOTSUPP);
+    /* s.setsockopt(IPPROTO_IPV6, IPV6_V6ONLY, 1) -> [Errno 92] Protocol not available */
+    cr_assert_eq(tapir_setsockopt_int(s, TAPIR_IPPROTO_IPV6, TAPIR_IPV6_V6ONLY, 1), -1);
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 92] Protocol not available");
+    /* s.getsockopt(SOL_SOCKET, 999) -> [Errno 92]; s.getsockopt(SOL_TCP, 999) -> [Errno 92] */
+    cr_assert_eq(tapir_getsockopt_int(s, TAPIR_SOL_SOCKET, 999, &v), -1);
+    cr_assert_eq(tapir_errno(), ENOPROTOOPT);
+    cr_assert_eq(tapir_getsockopt_int(s, TAPIR_SOL_TCP, 999, &v), -1);
+    cr_assert_eq(tapir_errno(), ENOPROTOOPT);
+    tapir_close(s);
+
+    int u = udp();
+    /* u.getsockopt(SOL_TCP, TCP_NODELAY) -> [Errno 95] Operation not supported */
+    cr_assert_eq(tapir_getsockopt_int(u, TAPIR_SOL_TCP, TAPIR_TCP_NODELAY, &v), -1);
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 95] Operation not supported");
+    /* u.setsockopt(SOL_TCP, TCP_NODELAY, 1) -> [Errno 92] Protocol not available */
+    cr_assert_eq(tapir_setsockopt_int(u, TAPIR_SOL_TCP, TAPIR_TCP_NODELAY, 1), -1);
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 92] Protocol not available");
+    tapir_close(u);
+}
+
+Test(api_pyconf, ip_ttl_tos_quickack_values)
+{
+    int s = tcp(), v;
+    /* s.setsockopt(IPPROTO_IP, IP_TTL, 0) -> [Errno 22] Invalid argument */
+    cr_assert_eq(tapir_setsockopt_int(s, TAPIR_IPPROTO_IP, TAPIR_IP_TTL, 0), -1);
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 22] Invalid argument");
+    /* 256 -> [Errno 22]; -2 -> [Errno 22]; 255 -> 255; -1 -> 64 */
+    cr_assert_eq(tapir_setsockopt_int(s, TAPIR_IPPROTO_IP, TAPIR_IP_TTL, 256), -1);
+    cr_assert_eq(tapir_errno(), EINVAL);
+    cr_assert_eq(tapir_setsockopt_int(s, TAPIR_IPPROTO_IP, TAPIR_IP_TTL, -2), -1);
+    cr_assert_eq(tapir_errno(), EINVAL);
+    API_OK(tapir_setsockopt_int(s, TAPIR_IPPROTO_IP, TAPIR_IP_TTL, 255));
+    API_OK(tapir_getsockopt_int(s, TAPIR_IPPROTO_IP, TAPIR_IP_TTL, &v));
+    cr_assert_eq(v, 255);
+    API_OK(tapir_setsockopt_int(s, TAPIR_IPPROTO_IP, TAPIR_IP_TTL, -1));
+    API_OK(tapir_getsockopt_int(s, TAPIR_IPPROTO_IP, TAPIR_IP_TTL, &v));
+    cr_assert_eq(v, 64);
+    /* TCP keeps the ECN bits: IP_TOS 0xff -> 252, 1 -> 0, 0x10 -> 16 */
+    API_OK(tapir_setsockopt_int(s, TAPIR_IPPROTO_IP, TAPIR_IP_TOS, 0xff));
+    API_OK(tapir_getsockopt_int(s, TAPIR_IPPROTO_IP, TAPIR_IP_TOS, &v));
+    cr_assert_eq(v, 252);
+    API_OK(tapir_setsockopt_int(s, TAPIR_IPPROTO_IP, TAPIR_IP_TOS, 1));
+    API_OK(tapir_getsockopt_int(s, TAPIR_IPPROTO_IP, TAPIR_IP_TOS, &v));
+    cr_assert_eq(v, 0);
+    API_OK(tapir_setsockopt_int(s, TAPIR_IPPROTO_IP, TAPIR_IP_TOS, 0x10));
+    API_OK(tapir_getsockopt_int(s, TAPIR_IPPROTO_IP, TAPIR_IP_TOS, &v));
+    cr_assert_eq(v, 16);
+    /* s.getsockopt(SOL_TCP, TCP_QUICKACK) -> 1; after setting 0 -> 0 */
+    API_OK(tapir_getsockopt_int(s, TAPIR_SOL_TCP, TAPIR_TCP_QUICKACK, &v));
+    cr_assert_eq(v, 1);
+    API_OK(tapir_setsockopt_int(s, TAPIR_SOL_TCP, TAPIR_TCP_QUICKACK, 0));
+    API_OK(tapir_getsockopt_int(s, TAPIR_SOL_TCP, TAPIR_TCP_QUICKACK, &v));
+    cr_assert_eq(v, 0);
+    tapir_close(s);
+
+    /* UDP keeps them all: u.setsockopt(IPPROTO_IP, IP_TOS, 0xff) -> 255; IP_TTL 0 -> [Errno 22] */
+    int u = udp();
+    API_OK(tapir_setsockopt_int(u, TAPIR_IPPROTO_IP, TAPIR_IP_TOS, 0xff));
+    API_OK(tapir_getsockopt_int(u, TAPIR_IPPROTO_IP, TAPIR_IP_TOS, &v));
+    cr_assert_eq(v, 255);
+    cr_assert_eq(tapir_setsockopt_int(u, TAPIR_IPPROTO_IP, TAPIR_IP_TTL, 0), -1);
+    cr_assert_eq(tapir_errno(), EINVAL);
+    tapir_close(u);
+
+    /* AF_INET6 TCP: IPV6_TCLASS 0xff -> 252; IPV6_UNICAST_HOPS -1 -> 64, 256 -> [Errno 22] */
+    int s6 = tapir_socket(TAPIR_AF_INET6, TAPIR_SOCK_STREAM, 0);
+    cr_assert_geq(s6, 0, "%s", tapir_strerror());
+    API_OK(tapir_setsockopt_int(s6, TAPIR_IPPROTO_IPV6, TAPIR_IPV6_TCLASS, 0xff));
+    API_OK(tapir_getsockopt_int(s6, TAPIR_IPPROTO_IPV6, TAPIR_IPV6_TCLASS, &v));
+    cr_assert_eq(v, 252);
+    API_OK(tapir_setsockopt_int(s6, TAPIR_IPPROTO_IPV6, TAPIR_IPV6_UNICAST_HOPS, -1));
+    API_OK(tapir_getsockopt_int(s6, TAPIR_IPPROTO_IPV6, TAPIR_IPV6_UNICAST_HOPS, &v));
+    cr_assert_eq(v, 64);
+    cr_assert_eq(tapir_setsockopt_int(s6, TAPIR_IPPROTO_IPV6, TAPIR_IPV6_UNICAST_HOPS, 256), -1);
+    cr_assert_eq(tapir_errno(), EINVAL);
+    tapir_close(s6);
+}
