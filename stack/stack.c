@@ -317,6 +317,11 @@ static void drain_loopback(struct stack *st)
     st->draining_loop = false;
 }
 
+void stack_loopback_flush(struct stack *st)
+{
+    drain_loopback(st);
+}
+
 /* ---- link layer ---- */
 
 static bool mac_accepted(const struct netif *nif, const uint8_t dst[6])

@@ -211,6 +211,10 @@ void stack_set_time(struct stack *st, uint64_t now);
  * stack_poll, or (when queued from a socket call, outside any entry point) at
  * the next stack_poll: stack_next_deadline() then answers "now". */
 void stack_loopback_enqueue(struct stack *st, struct pkt *p);
+/* Delivers the looped-back packets now.  For a caller outside any stack
+ * entry point (the API, once a socket call has returned), so that what a
+ * call sent to ourselves has arrived when it returns, as on Linux. */
+void stack_loopback_flush(struct stack *st);
 
 /* Link output for the network layers: sends p (data at its IP header; takes
  * ownership) on ifindex.  On Ethernet the frame goes to dst_mac with the

@@ -456,3 +456,39 @@ Test(api_pyconf, ip_ttl_tos_quickack_values)
     cr_assert_eq(tapir_errno(), EINVAL);
     tapir_close(s6);
 }
+
+/* ---- loopback: delivered before the sending call returns ---- */
+
+Test(api_pyconf, loopback_delivery_is_done_when_send_returns)
+{
+    int u = udp(), v = udp();
+    tapir_addr ua;
+    char buf[16];
+    API_OK(tapir_bind(u, TAPIR_ADDR("127.0.0.1", 0)));
+    API_OK(tapir_getsockname(u, &ua));
+    for (int i = 0; i < 50; i++) {
+        /* v.sendto(b'hello', addr); u.recv(10, MSG_DONTWAIT) -> b'hello' (every time) */
+        cr_assert_eq(tapir_sendto(v, "hello", 5, 0, &ua), 5);
+        cr_assert_eq(tapir_recv(u, buf, sizeof buf, TAPIR_MSG_DONTWAIT), 5, "try %d: %s", i, tapir_strerror());
+    }
+    tapir_close(u);
+    tapir_close(v);
+
+    /* TCP_NODELAY: the check is about delivery, not Nagle.  (Linux would
+     * not need it here: reading a pushed segment sends the delayed ACK at
+     * once, tcp_cleanup_rbuf; tapir waits for the delayed-ACK timer.) */
+    int c, a;
+    pair(&c, &a);
+    API_OK(tapir_setsockopt_int(c, TAPIR_SOL_TCP, TAPIR_TCP_NODELAY, 1));
+    API_OK(tapir_setblocking(a, false));
+    for (int i = 0; i < 50; i++) {
+        /* c.send(b'ab'); a.recv(10) (non-blocking) -> b'ab' */
+        cr_assert_eq(tapir_send(c, "ab", 2, 0), 2);
+        cr_assert_eq(tapir_recv(a, buf, sizeof buf, 0), 2, "try %d: %s", i, tapir_strerror());
+    }
+    /* a.close(); c.recv(10) (non-blocking) -> b'' (the FIN is in) */
+    tapir_close(a);
+    API_OK(tapir_setblocking(c, false));
+    cr_assert_eq(tapir_recv(c, buf, sizeof buf, 0), 0, "%s", tapir_strerror());
+    tapir_close(c);
+}
