@@ -157,8 +157,8 @@ int tapir_select(int *rlist, int *nr, int *wlist, int *nw, int *xlist, int *nx, 
     int cr = nr ? *nr : 0, cw = nw ? *nw : 0, cx = nx ? *nx : 0;
     if (cr < 0 || cw < 0 || cx < 0 || (cr && !rlist) || (cw && !wlist) || (cx && !xlist))
         return tapir_set_error(TAPIR_ERR_VALUE, EINVAL, "bad list");
-    if (isnan(timeout))
-        return tapir_set_error(TAPIR_ERR_VALUE, EINVAL, "Invalid value NaN (not a number)");
+    if (timeout_check(timeout))
+        return -1;
     int n = cr + cw + cx;
     struct fdref *refs = calloc((size_t)n + 1, sizeof *refs);
     uint32_t *match = calloc((size_t)n + 1, sizeof *match);
@@ -439,8 +439,8 @@ int tapir_epoll_poll(tapir_epoll *ep, struct tapir_epoll_event *out, int maxeven
         return tapir_set_errno(EBADF);
     if (maxevents <= 0 || !out)
         return tapir_set_error(TAPIR_ERR_VALUE, EINVAL, "maxevents must be greater than 0, got %d", maxevents);
-    if (isnan(timeout))
-        return tapir_set_error(TAPIR_ERR_VALUE, EINVAL, "Invalid value NaN (not a number)");
+    if (timeout_check(timeout))
+        return -1;
     uint64_t deadline = deadline_after(timeout);
     int n;
     for (;;) {

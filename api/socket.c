@@ -472,7 +472,7 @@ int tapir_proto(int fd) { return ident(fd, 2); }
 
 /* ---- timeouts ---- */
 
-static int check_timeout(double t)
+int timeout_check(double t)
 {
     if (isnan(t))
         return tapir_set_error(TAPIR_ERR_VALUE, EINVAL, "Invalid value NaN (not a number)");
@@ -485,7 +485,7 @@ static int check_timeout(double t)
 
 int tapir_settimeout(int fd, double timeout)
 {
-    if (check_timeout(timeout))
+    if (timeout_check(timeout))
         return -1;
     if (timeout < 0)
         timeout = -1.0;
@@ -527,7 +527,7 @@ double tapir_getdefaulttimeout(void)
 
 int tapir_setdefaulttimeout(double timeout)
 {
-    if (check_timeout(timeout))
+    if (timeout_check(timeout))
         return -1;
     pthread_mutex_lock(&tab_lock);
     default_timeout = timeout < 0 ? -1.0 : timeout;
@@ -639,7 +639,11 @@ ssize_t sock_io_recv(struct fdref *r, void *buf, size_t n, int flags, tapir_addr
     struct mode m = {0};
     bool dontwait = msg_dontwait(r, flags);
     ssize_t rc;
-    if ((flags & TAPIR_MSG_WAITALL) && r->type == TAPIR_SOCK_STREAM && !(flags & TAPIR_MSG_PEEK)) {
+    /* MSG_WAITALL waits for all n bytes in blocking mode only: in timeout
+     * mode CPython's socket is non-blocking underneath, where Linux returns
+     * what is there once poll() says readable. */
+    if ((flags & TAPIR_MSG_WAITALL) && r->type == TAPIR_SOCK_STREAM && !(flags & TAPIR_MSG_PEEK) &&
+        r->timeout < 0) {
         /* Wait for all n bytes (or EOF, an error, the deadline): a partial
          * count is returned rather than lose what already arrived. */
         size_t total = 0;

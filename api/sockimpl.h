@@ -79,6 +79,10 @@ void file_release(struct tfile *f);
 /* The timeout fd currently has, if it is still open on f; else dflt. */
 double fd_timeout_if(int fd, struct tfile *f, double dflt);
 
+/* A timeout in seconds as CPython takes it: 0, or -1 with ValueError (NaN)
+ * or OverflowError (more than 2**63 ns: inf, 1e300) set. */
+int timeout_check(double t);
+
 /* Monotonic clock, µs, and a deadline `timeout` seconds from now. */
 uint64_t mono_us(void);
 uint64_t deadline_after(double timeout);

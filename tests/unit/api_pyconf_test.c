@@ -492,3 +492,50 @@ Test(api_pyconf, loopback_delivery_is_done_when_send_returns)
     cr_assert_eq(tapir_recv(c, buf, sizeof buf, 0), 0, "%s", tapir_strerror());
     tapir_close(c);
 }
+
+/* ---- select and epoll timeouts ---- */
+
+Test(api_pyconf, select_and_epoll_timeouts_out_of_range)
+{
+    int s = tcp();
+    int rl[1] = {s}, nr = 1;
+    /* select.select([s], [], [], math.inf) -> OverflowError: timestamp out of range for platform time_t */
+    cr_assert_eq(tapir_select(rl, &nr, NULL, NULL, NULL, NULL, INFINITY), -1);
+    ERR_IS(TAPIR_ERR_OVERFLOW, "timestamp out of range for platform time_t");
+    /* select.select([], [], [], 1e300) -> OverflowError: timestamp out of range for platform time_t */
+    cr_assert_eq(tapir_select(NULL, NULL, NULL, NULL, NULL, NULL, 1e300), -1);
+    ERR_IS(TAPIR_ERR_OVERFLOW, "timestamp out of range for platform time_t");
+    /* select.select([s], [], [], math.nan) -> ValueError: Invalid value NaN (not a number) */
+    nr = 1;
+    cr_assert_eq(tapir_select(rl, &nr, NULL, NULL, NULL, NULL, NAN), -1);
+    ERR_IS(TAPIR_ERR_VALUE, "Invalid value NaN (not a number)");
+    tapir_epoll *ep = tapir_epoll_create();
+    cr_assert_not_null(ep);
+    struct tapir_epoll_event ev[2];
+    /* select.epoll().poll(math.inf) -> OverflowError: timestamp out of range for platform time_t */
+    cr_assert_eq(tapir_epoll_poll(ep, ev, 2, INFINITY), -1);
+    ERR_IS(TAPIR_ERR_OVERFLOW, "timestamp out of range for platform time_t");
+    tapir_epoll_close(ep);
+    tapir_close(s);
+}
+
+/* ---- MSG_WAITALL: all the bytes in blocking mode only ---- */
+
+Test(api_pyconf, waitall_in_timeout_mode_returns_what_is_there)
+{
+    int c, a;
+    char buf[16];
+    pair(&c, &a);
+    cr_assert_eq(tapir_send(c, "hello", 5, 0), 5);
+    API_OK(tapir_settimeout(a, 1.0));
+    /* a.settimeout(1.0); a.recv(10, MSG_WAITALL) -> b'hello' at once (non-blocking underneath) */
+    API_TIMED(0, 0.5, cr_assert_eq(tapir_recv(a, buf, 10, TAPIR_MSG_WAITALL), 5));
+    /* blocking mode: a.recv(10, MSG_WAITALL) waits for all 10 */
+    API_OK(tapir_settimeout(a, TAPIR_TIMEOUT_NONE));
+    cr_assert_eq(tapir_send(c, "hello", 5, 0), 5);
+    cr_assert_eq(tapir_send(c, "world", 5, 0), 5);
+    cr_assert_eq(tapir_recv(a, buf, 10, TAPIR_MSG_WAITALL), 10);
+    cr_assert_eq(memcmp(buf, "helloworld", 10), 0);
+    tapir_close(c);
+    tapir_close(a);
+}
