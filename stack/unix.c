@@ -241,9 +241,17 @@ static struct usock *usock_new(struct stack *st, int type)
     return u;
 }
 
+/* Linux's unix_create takes SOCK_RAW as SOCK_DGRAM (SO_TYPE then says
+ * SOCK_DGRAM).  SOCK_SEQPACKET is not implemented here. */
+static int unix_type(int type)
+{
+    return type == SOCK_RAW ? SOCK_DGRAM : type;
+}
+
 int unix_sock_create(struct stack *st, int type, struct sock **out)
 {
     *out = NULL;
+    type = unix_type(type);
     if (type != SOCK_STREAM && type != SOCK_DGRAM)
         return -ESOCKTNOSUPPORT;
     struct usock *u = usock_new(st, type);
@@ -268,6 +276,7 @@ static void usock_free(struct usock *u);
 int unix_sock_pair(struct stack *st, int type, struct sock **a, struct sock **b)
 {
     *a = *b = NULL;
+    type = unix_type(type);
     if (type != SOCK_STREAM && type != SOCK_DGRAM)
         return -ESOCKTNOSUPPORT;
     struct usock *x = usock_new(st, type), *y = x ? usock_new(st, type) : NULL;

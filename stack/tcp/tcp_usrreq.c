@@ -176,9 +176,21 @@ static int tcp_connect(struct sock *s, const struct endpoint *peer)
         return -EISCONN;
     if (peer->addr.family == TP_AF_UNSPEC)
         return -EAFNOSUPPORT;
-    if (ipaddr_is_any(&peer->addr) || peer->port == 0)
+    if (peer->port == 0)
         return -ECONNREFUSED;
     struct ipaddr dst = peer->addr, src = tp->laddr;
+    /* The unspecified address as a destination is this host (Linux:
+     * ip_route_connect's daddr 0 -> the bound address or 127.0.0.1;
+     * tcp_v6_connect's :: -> ::1, or 127.0.0.1 mapped on a mapped socket):
+     * Python's connect(('', port)). */
+    if (ipaddr_is_any(&dst)) {
+        if (dst.family == TP_AF_INET)
+            dst = src.family == TP_AF_INET && !ipaddr_is_any(&src) ? src : ip4(IP4(127, 0, 0, 1));
+        else if (ipaddr_is_v4mapped(&src))
+            dst = ipaddr_map4(IP4(127, 0, 0, 1));
+        else
+            dst.v6[15] = 1;
+    }
     if (dst.family == TP_AF_INET6 && dst.v6[0] == 0xff)
         return -ENETUNREACH;     /* multicast: no connection (Linux tcp_v6_connect) */
     if (ipaddr_is_v4mapped(&dst)) {

@@ -539,3 +539,67 @@ Test(api_pyconf, waitall_in_timeout_mode_returns_what_is_there)
     tapir_close(c);
     tapir_close(a);
 }
+
+/* ---- addresses ---- */
+
+Test(api_pyconf, connect_to_the_unspecified_address_is_this_host)
+{
+    tapir_addr la, peer;
+    int l = listener(&la);
+    int c = tcp();
+    /* c.connect(('', port)); c.getpeername() -> ('127.0.0.1', port) */
+    API_OK(tapir_connect(c, TAPIR_ADDR("", la.port)));
+    API_OK(tapir_getpeername(c, &peer));
+    cr_assert_str_eq(peer.host, "127.0.0.1");
+    cr_assert_eq(peer.port, la.port);
+    int a = tapir_accept(l, NULL);
+    cr_assert_geq(a, 0, "%s", tapir_strerror());
+    tapir_close(a);
+    tapir_close(c);
+    /* c.connect(('0.0.0.0', closed_port)) -> ConnectionRefusedError: [Errno 111] */
+    c = tcp();
+    cr_assert_eq(tapir_connect(c, TAPIR_ADDR("0.0.0.0", closed_port())), -1);
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 111] Connection refused");
+    tapir_close(c);
+    /* c.connect(('127.0.0.1', 0)) -> ConnectionRefusedError: [Errno 111] */
+    c = tcp();
+    cr_assert_eq(tapir_connect(c, TAPIR_ADDR("127.0.0.1", 0)), -1);
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 111] Connection refused");
+    tapir_close(c);
+    tapir_close(l);
+
+    /* AF_INET6: '::' is ::1 */
+    int l6 = tapir_socket(TAPIR_AF_INET6, TAPIR_SOCK_STREAM, 0);
+    cr_assert_geq(l6, 0, "%s", tapir_strerror());
+    API_OK(tapir_bind(l6, TAPIR_ADDR6("::1", 0, 0, 0)));
+    API_OK(tapir_listen(l6, 5));
+    API_OK(tapir_getsockname(l6, &la));
+    int c6 = tapir_socket(TAPIR_AF_INET6, TAPIR_SOCK_STREAM, 0);
+    API_OK(tapir_connect(c6, TAPIR_ADDR6("::", la.port, 0, 0)));
+    API_OK(tapir_getpeername(c6, &peer));
+    cr_assert_str_eq(peer.host, "::1");
+    tapir_close(c6);
+    tapir_close(l6);
+}
+
+Test(api_pyconf, unix_sock_raw_is_a_datagram_socket)
+{
+    /* socket(AF_UNIX, SOCK_RAW).type -> SOCK_RAW (3); SO_TYPE -> 2 (Linux makes it SOCK_DGRAM) */
+    int s = tapir_socket(TAPIR_AF_UNIX, TAPIR_SOCK_RAW, 0);
+    cr_assert_geq(s, 0, "%s", tapir_strerror());
+    cr_assert_eq(tapir_type(s), TAPIR_SOCK_RAW);
+    int v;
+    API_OK(tapir_getsockopt_int(s, TAPIR_SOL_SOCKET, TAPIR_SO_TYPE, &v));
+    cr_assert_eq(v, TAPIR_SOCK_DGRAM);
+    tapir_close(s);
+    /* socketpair(AF_UNIX, SOCK_RAW): datagrams keep their boundaries */
+    int fds[2];
+    API_OK(tapir_socketpair(TAPIR_AF_UNIX, TAPIR_SOCK_RAW, 0, fds));
+    cr_assert_eq(tapir_send(fds[0], "ab", 2, 0), 2);
+    cr_assert_eq(tapir_send(fds[0], "cd", 2, 0), 2);
+    char buf[8];
+    cr_assert_eq(tapir_recv(fds[1], buf, sizeof buf, 0), 2);
+    cr_assert_eq(tapir_recv(fds[1], buf, sizeof buf, 0), 2);
+    tapir_close(fds[0]);
+    tapir_close(fds[1]);
+}
