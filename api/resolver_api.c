@@ -918,7 +918,12 @@ static int herrno_of(int eai)
 static int setipaddr(const char *name, int family, struct ipaddr *out)
 {
     if (name[0] == '\0') {
-        *out = ip4(0);
+        /* CPython asks getaddrinfo(NULL, "0", AI_PASSIVE) for this family
+         * and wants one answer: AF_UNSPEC gives two (0.0.0.0 and ::). */
+        if (family == TAPIR_AF_UNSPEC)
+            return tapir_set_error(TAPIR_ERR_ERROR, 0, "wildcard resolved to multiple address");
+        static const uint8_t any6[16];
+        *out = family == TAPIR_AF_INET6 ? ip6(any6) : ip4(0);
         return 0;
     }
     if (strcmp(name, "<broadcast>") == 0 || strcmp(name, "255.255.255.255") == 0) {

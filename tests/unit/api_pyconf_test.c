@@ -603,3 +603,25 @@ Test(api_pyconf, unix_sock_raw_is_a_datagram_socket)
     tapir_close(fds[0]);
     tapir_close(fds[1]);
 }
+
+/* ---- names ---- */
+
+Test(api_pyconf, empty_host_names)
+{
+    char out[64];
+    /* socket.gethostbyaddr('') -> OSError: wildcard resolved to multiple address */
+    cr_assert_null(tapir_gethostbyaddr(""));
+    ERR_IS(TAPIR_ERR_ERROR, "wildcard resolved to multiple address");
+    cr_assert_eq(tapir_errno(), 0);
+    /* socket.gethostbyname('') -> '0.0.0.0' */
+    API_OK(tapir_gethostbyname("", out, sizeof out));
+    cr_assert_str_eq(out, "0.0.0.0");
+    /* socket.getnameinfo(('', 80), 0) -> gaierror: [Errno -2] Name or service not known */
+    char h[TAPIR_NI_MAXHOST], sv[TAPIR_NI_MAXSERV];
+    cr_assert_eq(tapir_getnameinfo(TAPIR_ADDR("", 80), 0, h, sizeof h, sv, sizeof sv), -1);
+    ERR_IS(TAPIR_ERR_GAIERROR, "[Errno -2] Name or service not known");
+    /* socket.getaddrinfo('', 80, 0, SOCK_STREAM, 0, AI_PASSIVE) -> gaierror: [Errno -2] */
+    tapir_addrinfo *ai;
+    cr_assert_eq(tapir_getaddrinfo("", "80", 0, TAPIR_SOCK_STREAM, 0, TAPIR_AI_PASSIVE, &ai), -1);
+    ERR_IS(TAPIR_ERR_GAIERROR, "[Errno -2] Name or service not known");
+}
