@@ -16,7 +16,7 @@ int tapir_create_connection(const tapir_addr *address, double timeout, const tap
     int n = tapir_getaddrinfo(address->host, port, 0, TAPIR_SOCK_STREAM, 0, 0, &res);
     if (n < 0)
         return -1;
-    tapir_error first = {0};
+    tapir_error last = {0};
     for (int i = 0; i < n; i++) {
         int s = tapir_socket(res[i].family, res[i].type, res[i].proto);
         if (s >= 0 && (timeout == TAPIR_TIMEOUT_DEFAULT || tapir_settimeout(s, timeout) == 0) &&
@@ -24,15 +24,20 @@ int tapir_create_connection(const tapir_addr *address, double timeout, const tap
             tapir_freeaddrinfo(res);
             return s;
         }
-        if (first.kind == TAPIR_ERR_NONE)
-            first = *tapir_last_error(); /* Python raises the first one */
+        /* Python keeps only the last OSError ("raise only the last error");
+         * anything else (ValueError, OverflowError, TypeError) is not
+         * caught there and ends the loop at once. */
+        last = *tapir_last_error();
         if (s >= 0)
             tapir_close(s);
+        if (last.kind != TAPIR_ERR_ERROR && last.kind != TAPIR_ERR_HERROR &&
+            last.kind != TAPIR_ERR_GAIERROR && last.kind != TAPIR_ERR_TIMEOUT)
+            break;
     }
     tapir_freeaddrinfo(res);
-    if (first.kind == TAPIR_ERR_NONE)
+    if (last.kind == TAPIR_ERR_NONE)
         return tapir_set_error(TAPIR_ERR_ERROR, 0, "getaddrinfo returns an empty list");
-    return tapir_set_error(first.kind, first.code, "%s", first.message);
+    return tapir_set_error(last.kind, last.code, "%s", last.message);
 }
 
 int tapir_create_server(const tapir_addr *address, int family, int backlog, bool reuse_port,

@@ -625,3 +625,45 @@ Test(api_pyconf, empty_host_names)
     cr_assert_eq(tapir_getaddrinfo("", "80", 0, TAPIR_SOCK_STREAM, 0, TAPIR_AI_PASSIVE, &ai), -1);
     ERR_IS(TAPIR_ERR_GAIERROR, "[Errno -2] Name or service not known");
 }
+
+/* ---- create_connection: the last error, as Lib/socket.py ---- */
+
+Test(api_pyconf, create_connection_raises_the_last_error)
+{
+    /* A name with an IPv6 and an IPv4 address; a source address of one
+     * family makes the attempt on the other family fail differently
+     * (bind: gaierror [Errno -9]) from the refused one ([Errno 111]).
+     * Python 3.11: exceptions.clear()  # raise only the last error */
+    char path[] = "/tmp/tapir-pyconf-hosts-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    const char *hosts = "::1 two.pyconf.test\n127.0.0.1 two.pyconf.test\n";
+    cr_assert_eq(write(fd, hosts, strlen(hosts)), (ssize_t)strlen(hosts));
+    close(fd);
+    API_OK(tapir_resolver_set_hosts_file(path));
+    int port = closed_port();
+    char ps[16];
+    snprintf(ps, sizeof ps, "%d", port);
+    tapir_addrinfo *ai;
+    int n = tapir_getaddrinfo("two.pyconf.test", ps, 0, TAPIR_SOCK_STREAM, 0, 0, &ai);
+    cr_assert_eq(n, 2, "%s", n < 0 ? tapir_strerror() : "");
+    int last_family = ai[1].family;
+    tapir_freeaddrinfo(ai);
+    cr_assert_eq(tapir_create_connection(TAPIR_ADDR("two.pyconf.test", port), TAPIR_TIMEOUT_DEFAULT,
+                                         TAPIR_ADDR("127.0.0.1", 0)),
+                 -1);
+    if (last_family == TAPIR_AF_INET) {
+        /* tried ::1 (bind fails), then 127.0.0.1: ConnectionRefusedError: [Errno 111] */
+        ERR_IS(TAPIR_ERR_ERROR, "[Errno 111] Connection refused");
+    } else {
+        ERR_IS(TAPIR_ERR_GAIERROR, "[Errno -9] Address family for hostname not supported");
+    }
+    /* A source port out of range is OverflowError, not caught by the loop:
+     * create_connection(a, source_address=('127.0.0.1', 70000)) -> OverflowError */
+    cr_assert_eq(tapir_create_connection(TAPIR_ADDR("two.pyconf.test", port), TAPIR_TIMEOUT_DEFAULT,
+                                         TAPIR_ADDR("127.0.0.1", 70000)),
+                 -1);
+    ERR_IS(TAPIR_ERR_OVERFLOW, "bind(): port must be 0-65535.");
+    tapir_resolver_set_hosts_file(NULL);
+    unlink(path);
+}
