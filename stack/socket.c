@@ -67,6 +67,8 @@ void sock_init_common(struct sock *s, struct stack *st, const struct sock_proto 
     s->protocol = protocol;
     s->bound_ifindex = -1;
     s->pmtudisc = SOCK_PMTUDISC_UNSET;
+    s->mcast_ttl = 1;
+    s->mcast_loop = true;
 }
 
 /* IP_MTU_DISCOVER (Linux, ip(7)): DONT never sets DF and ignores path MTU
@@ -276,6 +278,11 @@ int sock_setsockopt_common(struct sock *s, int level, int name, const void *val,
         case SO_REUSEPORT: s->reuseport = v != 0; return 0;
         case SO_BROADCAST: s->broadcast = v != 0; return 0;
         case SO_KEEPALIVE: s->keepalive = v != 0; return 0;
+        /* Linux lets a privileged caller set any priority and SO_DEBUG;
+         * tapir has no privileges to check, and neither changes what it
+         * does (no queueing discipline, no debug tracing). */
+        case SO_PRIORITY: s->priority = v; return 0;
+        case SO_DEBUG: s->debug = v != 0; return 0;
         case SO_ZEROCOPY:
             /* Linux takes it on TCP and UDP sockets, 0 or 1.  tapir always
              * copies the data at send time (one copy into the send buffer),
@@ -330,6 +337,17 @@ int sock_setsockopt_common(struct sock *s, int level, int name, const void *val,
             return 0;
         case IP_TTL: return set_hop_limit(s, v, false);
         case IP_TOS: s->tos = tos_value(s, v); return 0;
+        case IP_MULTICAST_TTL:
+            /* Linux: not on a stream socket; -1 is the default, 1. */
+            if (s->type == SOCK_STREAM)
+                return -EINVAL;
+            if (v == -1)
+                v = 1;
+            if (v < 0 || v > 255)
+                return -EINVAL;
+            s->mcast_ttl = v;
+            return 0;
+        case IP_MULTICAST_LOOP: s->mcast_loop = v != 0; return 0;
         default: return -ENOPROTOOPT;
         }
     }
@@ -344,6 +362,13 @@ int sock_getsockopt_common(struct sock *s, int level, int name, void *val, size_
         case SO_REUSEPORT: return put_int(val, len, s->reuseport);
         case SO_BROADCAST: return put_int(val, len, s->broadcast);
         case SO_KEEPALIVE: return put_int(val, len, s->keepalive);
+        case SO_PRIORITY: return put_int(val, len, s->priority);
+        case SO_DEBUG: return put_int(val, len, s->debug);
+        /* tapir's receive and send low-water marks are Linux's defaults,
+         * 1 byte (SO_SNDLOWAT cannot be set on Linux either; setting
+         * SO_RCVLOWAT is not implemented: ENOPROTOOPT). */
+        case SO_RCVLOWAT:
+        case SO_SNDLOWAT: return put_int(val, len, 1);
         case SO_ZEROCOPY: return put_int(val, len, s->zerocopy);
         case SO_TYPE: return put_int(val, len, s->type);
         case SO_PROTOCOL: return put_int(val, len, s->protocol);
@@ -370,6 +395,8 @@ int sock_getsockopt_common(struct sock *s, int level, int name, void *val, size_
         switch (name) {
         case IP_TTL: return put_ip_int(val, len, s->ttl ? s->ttl : s->st->cfg.ip_default_ttl);
         case IP_TOS: return put_ip_int(val, len, s->tos);
+        case IP_MULTICAST_TTL: return put_ip_int(val, len, s->mcast_ttl);
+        case IP_MULTICAST_LOOP: return put_ip_int(val, len, s->mcast_loop);
         case IP_MTU_DISCOVER:
             return put_ip_int(val, len, s->pmtudisc == SOCK_PMTUDISC_UNSET ? IP_PMTUDISC_WANT : s->pmtudisc);
         default: return -ENOPROTOOPT;

@@ -667,3 +667,49 @@ Test(api_pyconf, create_connection_raises_the_last_error)
     tapir_resolver_set_hosts_file(NULL);
     unlink(path);
 }
+
+Test(api_pyconf, more_socket_options_linux_reports)
+{
+    int s = tcp(), u = udp(), v;
+    /* s.getsockopt(SOL_SOCKET, SO_RCVLOWAT) -> 1; SO_SNDLOWAT -> 1; SO_PRIORITY -> 0; SO_DEBUG -> 0 */
+    API_OK(tapir_getsockopt_int(s, TAPIR_SOL_SOCKET, TAPIR_SO_RCVLOWAT, &v));
+    cr_assert_eq(v, 1);
+    API_OK(tapir_getsockopt_int(s, TAPIR_SOL_SOCKET, TAPIR_SO_SNDLOWAT, &v));
+    cr_assert_eq(v, 1);
+    API_OK(tapir_getsockopt_int(s, TAPIR_SOL_SOCKET, TAPIR_SO_PRIORITY, &v));
+    cr_assert_eq(v, 0);
+    API_OK(tapir_getsockopt_int(s, TAPIR_SOL_SOCKET, TAPIR_SO_DEBUG, &v));
+    cr_assert_eq(v, 0);
+    /* s.setsockopt(SOL_SOCKET, SO_SNDLOWAT, 5) -> OSError: [Errno 92] Protocol not available */
+    cr_assert_eq(tapir_setsockopt_int(s, TAPIR_SOL_SOCKET, TAPIR_SO_SNDLOWAT, 5), -1);
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 92] Protocol not available");
+    /* SO_PRIORITY 3 -> 3; SO_DEBUG 5 -> 1 (as root) */
+    API_OK(tapir_setsockopt_int(s, TAPIR_SOL_SOCKET, TAPIR_SO_PRIORITY, 3));
+    API_OK(tapir_getsockopt_int(s, TAPIR_SOL_SOCKET, TAPIR_SO_PRIORITY, &v));
+    cr_assert_eq(v, 3);
+    API_OK(tapir_setsockopt_int(s, TAPIR_SOL_SOCKET, TAPIR_SO_DEBUG, 5));
+    API_OK(tapir_getsockopt_int(s, TAPIR_SOL_SOCKET, TAPIR_SO_DEBUG, &v));
+    cr_assert_eq(v, 1);
+    /* TCP: IP_MULTICAST_TTL -> 1, IP_MULTICAST_LOOP -> 1; setting the TTL: [Errno 22];
+     * IP_MULTICAST_LOOP 0 -> 0 */
+    API_OK(tapir_getsockopt_int(s, TAPIR_IPPROTO_IP, TAPIR_IP_MULTICAST_TTL, &v));
+    cr_assert_eq(v, 1);
+    API_OK(tapir_getsockopt_int(s, TAPIR_IPPROTO_IP, TAPIR_IP_MULTICAST_LOOP, &v));
+    cr_assert_eq(v, 1);
+    cr_assert_eq(tapir_setsockopt_int(s, TAPIR_IPPROTO_IP, TAPIR_IP_MULTICAST_TTL, 5), -1);
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 22] Invalid argument");
+    API_OK(tapir_setsockopt_int(s, TAPIR_IPPROTO_IP, TAPIR_IP_MULTICAST_LOOP, 0));
+    API_OK(tapir_getsockopt_int(s, TAPIR_IPPROTO_IP, TAPIR_IP_MULTICAST_LOOP, &v));
+    cr_assert_eq(v, 0);
+    /* UDP: IP_MULTICAST_TTL 5 -> 5; 256 -> [Errno 22]; -1 -> 1 */
+    API_OK(tapir_setsockopt_int(u, TAPIR_IPPROTO_IP, TAPIR_IP_MULTICAST_TTL, 5));
+    API_OK(tapir_getsockopt_int(u, TAPIR_IPPROTO_IP, TAPIR_IP_MULTICAST_TTL, &v));
+    cr_assert_eq(v, 5);
+    cr_assert_eq(tapir_setsockopt_int(u, TAPIR_IPPROTO_IP, TAPIR_IP_MULTICAST_TTL, 256), -1);
+    cr_assert_eq(tapir_errno(), EINVAL);
+    API_OK(tapir_setsockopt_int(u, TAPIR_IPPROTO_IP, TAPIR_IP_MULTICAST_TTL, -1));
+    API_OK(tapir_getsockopt_int(u, TAPIR_IPPROTO_IP, TAPIR_IP_MULTICAST_TTL, &v));
+    cr_assert_eq(v, 1);
+    tapir_close(s);
+    tapir_close(u);
+}

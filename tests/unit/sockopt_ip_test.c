@@ -1,7 +1,7 @@
 /* IPv4-level socket options as Linux takes them: an int or a single byte
  * (IP_TOS, IP_MTU_DISCOVER), IP_MTU_DISCOVER's values and what they do to
  * DF on the wire (TCP sets DF unless told DONT/OMIT; UDP only when asked),
- * and SO_ZEROCOPY accepted on TCP and UDP only. */
+ * SO_ZEROCOPY accepted on TCP and UDP only, and IP_MULTICAST_TTL. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -145,6 +145,46 @@ Test(sockopt_ip, udp_df_only_when_asked)
     cr_assert_eq(sock_send(u, "y", 1, 0, &to), 1);
     twire_run(&w, 100);
     cr_assert_eq(seen.with_df, 1);
+    sock_close(u);
+    twire_fini(&w);
+}
+
+/* IP_MULTICAST_TTL: the TTL of IPv4 multicast datagrams (Linux's default 1),
+ * IP_TTL that of the others. */
+static int ttl_seen[4], n_ttl_seen;
+
+static int note_ttl(struct twire *w, int from, struct cap_frame *f)
+{
+    (void)w;
+    if (from == 0 && f->len >= 14 + 20 && f->data[12] == 0x08 && f->data[13] == 0x00 &&
+        f->data[14 + 9] == IPPROTO_UDP && n_ttl_seen < 4)
+        ttl_seen[n_ttl_seen++] = f->data[14 + 8];
+    return 1;
+}
+
+Test(sockopt_ip, udp_multicast_ttl)
+{
+    struct twire w;
+    twire_init(&w, 1500);
+    w.filter = note_ttl;
+    n_ttl_seen = 0;
+    /* A route for the groups, as Linux needs one (224.0.0.0/4 on the link). */
+    cr_assert_eq(stack_add_route4(w.st[0], IP4(224, 0, 0, 0), 4, 0, w.ifx[0]), 0);
+    struct sock *u;
+    cr_assert_eq(sock_create(w.st[0], AF_INET, SOCK_DGRAM, 0, &u), 0);
+    struct endpoint grp = ep(IP4(239, 1, 2, 3), 9), uni = ep(IP4(198, 18, 0, 2), 9);
+    cr_assert_eq(sock_send(u, "a", 1, 0, &grp), 1);
+    int v = 5;
+    cr_assert_eq(sock_setsockopt(u, IPPROTO_IP, IP_MULTICAST_TTL, &v, sizeof v), 0);
+    cr_assert_eq(sock_send(u, "b", 1, 0, &grp), 1);
+    v = 33;
+    cr_assert_eq(sock_setsockopt(u, IPPROTO_IP, IP_TTL, &v, sizeof v), 0);
+    cr_assert_eq(sock_send(u, "c", 1, 0, &uni), 1);
+    twire_run(&w, 100);
+    cr_assert_eq(n_ttl_seen, 3);
+    cr_assert_eq(ttl_seen[0], 1, "multicast: TTL 1 by default");
+    cr_assert_eq(ttl_seen[1], 5);
+    cr_assert_eq(ttl_seen[2], 33, "unicast: IP_TTL");
     sock_close(u);
     twire_fini(&w);
 }
