@@ -428,6 +428,27 @@ static ssize_t tcp_recv(struct sock *s, void *buf, size_t len, int flags, struct
 
 /* ---- shutdown / close ---- */
 
+static void abort_with_rst(struct tcpcb *tp);
+
+/* A listener stops (Linux's inet_csk_listen_stop): unaccepted connections
+ * are reset, half-open ones just vanish. */
+static void listen_stop(struct tcpcb *tp)
+{
+    tcp_listen_remove(tp);
+    struct tcpcb *c;
+    while ((c = tcp_acceptq_pop(tp))) {
+        c->user_closed = true;
+        abort_with_rst(c);
+        tcp_close_conn(c, 0);
+    }
+    while (tp->synq_head) {
+        c = tp->synq_head;
+        tcp_synq_remove(c);
+        c->parent = NULL;
+        tcp_free(c);
+    }
+}
+
 static void send_fin(struct tcpcb *tp)
 {
     if (tp->shut_wr)
@@ -454,8 +475,15 @@ static int tcp_shutdown(struct sock *s, int how)
     case TCPS_CLOSED:
         return -ENOTCONN;
     case TCPS_LISTEN:
-        if (how == SHUT_WR)
-            return -ENOTCONN;
+        /* Linux (inet_shutdown): SHUT_WR leaves a listener as it is;
+         * SHUT_RD stops it as tcp_disconnect does -- queued connections are
+         * reset, half-open ones dropped, and the socket is a closed one that
+         * keeps its port (accept: EINVAL; it may listen again). */
+        if (how != SHUT_WR) {
+            listen_stop(tp);
+            tcp_set_state(tp, TCPS_CLOSED);
+            sock_wake(s);
+        }
         return 0;
     case TCPS_SYN_SENT:
         tcp_close_conn(tp, 0);
@@ -488,15 +516,7 @@ static void tcp_close(struct sock *s)
     tp->user_closed = true;
     switch (tp->state) {
     case TCPS_LISTEN:
-        /* Unaccepted connections are reset (Linux's inet_csk_listen_stop);
-         * half-open ones just vanish. */
-        tcp_listen_remove(tp);
-        struct tcpcb *c;
-        while ((c = tcp_acceptq_pop(tp))) {
-            c->user_closed = true;
-            abort_with_rst(c);
-            tcp_close_conn(c, 0);
-        }
+        listen_stop(tp);
         tcp_free(tp);
         return;
     case TCPS_CLOSED:
@@ -740,6 +760,8 @@ int tapir_tcp_get_info(struct sock *s, struct tapir_tcp_info *i)
 static int tcp_getsockopt(struct sock *s, int level, int name, void *val, size_t *len)
 {
     struct tcpcb *tp = tcp_from_sock(s);
+    if (level == SOL_SOCKET && name == SO_ACCEPTCONN)
+        return put_int(val, len, tp->state == TCPS_LISTEN);
     if (level == SOL_SOCKET && name == SO_LINGER) {
         struct linger l = {.l_onoff = tp->linger_on, .l_linger = tp->linger_secs};
         if (*len < sizeof l)

@@ -713,3 +713,47 @@ Test(api_pyconf, more_socket_options_linux_reports)
     tapir_close(s);
     tapir_close(u);
 }
+
+/* ---- shutdown() of a listener ---- */
+
+Test(api_pyconf, shutdown_of_a_listener)
+{
+    for (int how = TAPIR_SHUT_RD; how <= TAPIR_SHUT_RDWR; how++) {
+        tapir_addr la;
+        int l = listener(&la), v = -1;
+        API_OK(tapir_settimeout(l, 0.2));
+        /* l.shutdown(how) -> None for all three */
+        API_OK(tapir_shutdown(l, how));
+        int c = tcp();
+        API_OK(tapir_settimeout(c, 1.0));
+        if (how == TAPIR_SHUT_WR) {
+            /* SHUT_WR: still listening: SO_ACCEPTCONN 1, connect() -> None */
+            API_OK(tapir_getsockopt_int(l, TAPIR_SOL_SOCKET, TAPIR_SO_ACCEPTCONN, &v));
+            cr_assert_eq(v, 1);
+            API_OK(tapir_connect(c, &la));
+            int a = tapir_accept(l, NULL);
+            cr_assert_geq(a, 0, "%s", tapir_strerror());
+            tapir_close(a);
+        } else {
+            /* SHUT_RD / SHUT_RDWR stop it: l.accept() -> OSError: [Errno 22] Invalid argument */
+            cr_assert_eq(tapir_accept(l, NULL), -1);
+            ERR_IS(TAPIR_ERR_ERROR, "[Errno 22] Invalid argument");
+            /* l.getsockopt(SOL_SOCKET, SO_ACCEPTCONN) -> 0 */
+            API_OK(tapir_getsockopt_int(l, TAPIR_SOL_SOCKET, TAPIR_SO_ACCEPTCONN, &v));
+            cr_assert_eq(v, 0);
+            /* connect -> ConnectionRefusedError: [Errno 111] Connection refused */
+            cr_assert_eq(tapir_connect(c, &la), -1);
+            ERR_IS(TAPIR_ERR_ERROR, "[Errno 111] Connection refused");
+            /* l.listen() -> None: the port is still its own; it takes connections again */
+            API_OK(tapir_listen(l, 5));
+            int c2 = tcp();
+            API_OK(tapir_connect(c2, &la));
+            int a = tapir_accept(l, NULL);
+            cr_assert_geq(a, 0, "%s", tapir_strerror());
+            tapir_close(a);
+            tapir_close(c2);
+        }
+        tapir_close(c);
+        tapir_close(l);
+    }
+}
