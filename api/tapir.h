@@ -201,6 +201,10 @@ extern "C" {
  * half this many unsent; 0 = the system's tcp_notsent_lowat (no limit). */
 #define TAPIR_TCP_NOTSENT_LOWAT 25
 
+/* Urgent data stays in the stream, as with SO_OOBINLINE on (RFC 6093's
+ * advice): recv(MSG_OOB) is EINVAL, and select/poll report the socket both
+ * readable and exceptional (POLLPRI) until the urgent byte is read.  Linux
+ * without SO_OOBINLINE hands that byte out of band instead. */
 #define TAPIR_MSG_OOB       0x1
 #define TAPIR_MSG_PEEK      0x2
 #define TAPIR_MSG_DONTROUTE 0x4
@@ -368,6 +372,9 @@ char *tapir_inet_ntop(int family, const uint8_t *packed, size_t len, char *buf, 
 
 int tapir_accept(int fd, tapir_addr *peer);          /* new fileno; peer may be NULL */
 int tapir_bind(int fd, const tapir_addr *address);
+/* Unlike Python's close() of a closed socket object (a no-op), closing a
+ * descriptor that is not open is EBADF, as os.close(): the number may
+ * already name another socket. */
 int tapir_close(int fd);
 int tapir_connect(int fd, const tapir_addr *address);
 /* The errno instead of failing (0: connected); -1 only for what Python
@@ -430,7 +437,8 @@ FILE *tapir_makefile(int fd, const char *mode);
 
 /* select(rlist, wlist, xlist, timeout): each list is compacted in place to
  * its ready sockets and its count updated.  Returns the number ready (0 on
- * timeout) or -1.  Lists may be NULL with count 0. */
+ * timeout) or -1.  Lists may be NULL with count 0.  A negative timeout is
+ * None (Python's select raises ValueError for one: C has no None). */
 int tapir_select(int *rlist, int *nr, int *wlist, int *nw, int *xlist, int *nx, double timeout);
 
 struct tapir_pollfd {
