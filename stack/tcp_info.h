@@ -21,6 +21,8 @@ struct stack;
 #define TP_TCP_KEEPIDLE       4
 #define TP_TCP_KEEPINTVL      5
 #define TP_TCP_KEEPCNT        6
+#define TP_TCP_SYNCNT         7
+#define TP_TCP_LINGER2        8
 #define TP_TCP_INFO           11
 #define TP_TCP_QUICKACK       12
 #define TP_TCP_CONGESTION     13

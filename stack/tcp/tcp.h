@@ -216,6 +216,8 @@ struct tcpcb {
     bool fin_sent, fin_rcvd;
     bool shut_rd, shut_wr;       /* user's shutdown(); shut_wr makes us send FIN */
     bool user_closed;            /* the user let go (an orphan now) */
+    uint8_t user_syncnt;         /* TCP_SYNCNT: SYN retransmissions (1..127), 0: tcp_syn_retries */
+    int16_t linger2_s;           /* TCP_LINGER2: orphaned FIN_WAIT_2 seconds, 0: tcp_fin_timeout, -1: none */
     bool quickack_off;           /* TCP_QUICKACK set to 0 (read back as 0, as Linux's pingpong mode) */
     bool ss_connecting;          /* Linux's SS_CONNECTING: connect() said EINPROGRESS, no later connect() has told how it went */
     bool nodelay, cork, more;    /* TCP_NODELAY, TCP_CORK, MSG_MORE (true only inside that send call) */

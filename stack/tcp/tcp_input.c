@@ -115,6 +115,8 @@ static struct tcpcb *new_child(struct tcpcb *lp, const struct ip_rx *rx, const s
     tp->keep_intvl_s = lp->keep_intvl_s;
     tp->keep_cnt = lp->keep_cnt;
     tp->user_timeout_ms = lp->user_timeout_ms;
+    tp->user_syncnt = lp->user_syncnt;
+    tp->linger2_s = lp->linger2_s;
     tp->linger_on = lp->linger_on;
     tp->linger_secs = lp->linger_secs;
     tp->rcvbuf_locked = lp->rcvbuf_locked;

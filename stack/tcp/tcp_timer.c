@@ -143,7 +143,11 @@ static void rexmt_fire(struct stack *st, struct timer *t)
     }
 
     if (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED) {
-        uint32_t limit = tp->state == TCPS_SYN_SENT ? cfg->syn_retries : cfg->synack_retries;
+        /* TCP_SYNCNT overrides both (Linux: icsk_syn_retries, a listener's
+         * for its SYN-ACKs, inherited here by the child). */
+        uint32_t limit = tp->user_syncnt                ? tp->user_syncnt
+                         : tp->state == TCPS_SYN_SENT ? cfg->syn_retries
+                                                       : cfg->synack_retries;
         bool expired = tp->user_timeout_ms && tp->retransmits > 0 &&
                        st->now - tp->rexmit_start >= (uint64_t)tp->user_timeout_ms * 1000;
         if ((uint32_t)tp->retransmits >= limit || expired) {
@@ -391,7 +395,12 @@ void tcp_enter_timewait(struct tcpcb *tp)
 
 void tcp_arm_finwait2(struct tcpcb *tp)
 {
-    timer_arm(&tp->st->timers, &tp->t_2msl, tp->st->now + (uint64_t)tp->st->cfg.tcp.fin_timeout_ms * 1000);
+    /* TCP_LINGER2: the socket's own FIN_WAIT_2 time; negative: none, the
+     * orphan goes at once (Linux's tcp_done when linger2 < 0). */
+    uint64_t ms = tp->linger2_s > 0 ? (uint64_t)tp->linger2_s * 1000
+                  : tp->linger2_s < 0 ? 0
+                                      : tp->st->cfg.tcp.fin_timeout_ms;
+    timer_arm(&tp->st->timers, &tp->t_2msl, tp->st->now + ms * 1000);
 }
 
 static void twomsl_fire(struct stack *st, struct timer *t)

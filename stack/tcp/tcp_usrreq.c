@@ -627,6 +627,16 @@ static int tcp_setsockopt(struct sock *s, int level, int name, const void *val, 
             return -EINVAL;
         tp->keep_cnt = (uint32_t)v;
         return 0;
+    case TP_TCP_SYNCNT:
+        if (v < 1 || v > 127)
+            return -EINVAL;
+        tp->user_syncnt = (uint8_t)v;
+        return 0;
+    case TP_TCP_LINGER2:
+        /* Linux: negative is -1 (no FIN_WAIT_2), 0 the system's
+         * tcp_fin_timeout, at most 120 s (TCP_FIN_TIMEOUT_MAX). */
+        tp->linger2_s = (int16_t)(v < 0 ? -1 : v > 120 ? 120 : v);
+        return 0;
     case TP_TCP_USER_TIMEOUT:
         if (v < 0)
             return -EINVAL;
@@ -785,6 +795,9 @@ static int tcp_getsockopt(struct sock *s, int level, int name, void *val, size_t
         return put_int(val, len, (int)(tp->keep_intvl_s ? tp->keep_intvl_s : s->st->cfg.tcp.keepalive_intvl_s));
     case TP_TCP_KEEPCNT:
         return put_int(val, len, (int)(tp->keep_cnt ? tp->keep_cnt : s->st->cfg.tcp.keepalive_probes));
+    case TP_TCP_SYNCNT: return put_int(val, len, tp->user_syncnt ? tp->user_syncnt : (int)s->st->cfg.tcp.syn_retries);
+    case TP_TCP_LINGER2:
+        return put_int(val, len, tp->linger2_s ? tp->linger2_s : (int)(s->st->cfg.tcp.fin_timeout_ms / 1000));
     case TP_TCP_USER_TIMEOUT: return put_int(val, len, (int)tp->user_timeout_ms);
     /* Linux reports !pingpong: 1 until TCP_QUICKACK is set to 0 (tapir
      * has no pingpong mode: its delayed ACK timer is the same either way). */

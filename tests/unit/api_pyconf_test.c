@@ -757,3 +757,33 @@ Test(api_pyconf, shutdown_of_a_listener)
         tapir_close(l);
     }
 }
+
+Test(api_pyconf, tcp_syncnt_and_linger2_values)
+{
+    int s = tcp(), v;
+    /* s.getsockopt(SOL_TCP, TCP_SYNCNT) -> 6; TCP_LINGER2 -> 60 */
+    API_OK(tapir_getsockopt_int(s, TAPIR_SOL_TCP, TAPIR_TCP_SYNCNT, &v));
+    cr_assert_eq(v, 6);
+    API_OK(tapir_getsockopt_int(s, TAPIR_SOL_TCP, TAPIR_TCP_LINGER2, &v));
+    cr_assert_eq(v, 60);
+    /* TCP_SYNCNT: 3 -> 3, 127 -> 127; 128, 0, -1 -> [Errno 22] Invalid argument */
+    API_OK(tapir_setsockopt_int(s, TAPIR_SOL_TCP, TAPIR_TCP_SYNCNT, 3));
+    API_OK(tapir_getsockopt_int(s, TAPIR_SOL_TCP, TAPIR_TCP_SYNCNT, &v));
+    cr_assert_eq(v, 3);
+    API_OK(tapir_setsockopt_int(s, TAPIR_SOL_TCP, TAPIR_TCP_SYNCNT, 127));
+    API_OK(tapir_getsockopt_int(s, TAPIR_SOL_TCP, TAPIR_TCP_SYNCNT, &v));
+    cr_assert_eq(v, 127);
+    int bad[] = {128, 0, -1};
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(tapir_setsockopt_int(s, TAPIR_SOL_TCP, TAPIR_TCP_SYNCNT, bad[i]), -1);
+        ERR_IS(TAPIR_ERR_ERROR, "[Errno 22] Invalid argument");
+    }
+    /* TCP_LINGER2: 30 -> 30, 0 -> 60, -1 -> -1, -5 -> -1, 100 -> 100, 200 -> 120, 1 -> 1 */
+    int set[] = {30, 0, -1, -5, 100, 200, 1}, got[] = {30, 60, -1, -1, 100, 120, 1};
+    for (int i = 0; i < 7; i++) {
+        API_OK(tapir_setsockopt_int(s, TAPIR_SOL_TCP, TAPIR_TCP_LINGER2, set[i]));
+        API_OK(tapir_getsockopt_int(s, TAPIR_SOL_TCP, TAPIR_TCP_LINGER2, &v));
+        cr_assert_eq(v, got[i], "set %d: got %d, Linux %d", set[i], v, got[i]);
+    }
+    tapir_close(s);
+}

@@ -188,3 +188,67 @@ Test(sockopt_ip, udp_multicast_ttl)
     sock_close(u);
     twire_fini(&w);
 }
+
+/* TCP_SYNCNT: how many times a SYN is sent again before connect() gives up
+ * with ETIMEDOUT (Linux's icsk_syn_retries over tcp_syn_retries). */
+static int syns_seen;
+
+static int drop_tcp(struct twire *w, int from, struct cap_frame *f)
+{
+    (void)w;
+    bool tcp = f->len >= 14 + 20 && f->data[12] == 0x08 && f->data[13] == 0x00 && f->data[14 + 9] == IPPROTO_TCP;
+    if (tcp && from == 0 && (f->data[14 + 20 + 13] & 0x02))
+        syns_seen++;
+    return !tcp;
+}
+
+Test(sockopt_ip, tcp_syncnt_limits_syn_retries)
+{
+    struct twire w;
+    twire_init(&w, 1500);
+    w.filter = drop_tcp;
+    syns_seen = 0;
+    struct sock *c;
+    cr_assert_eq(sock_create(w.st[0], AF_INET, SOCK_STREAM, 0, &c), 0);
+    int v = 2;
+    cr_assert_eq(sock_setsockopt(c, IPPROTO_TCP, 7 /* TCP_SYNCNT */, &v, sizeof v), 0);
+    struct endpoint to = ep(IP4(198, 18, 0, 2), 80);
+    cr_assert_eq(sock_connect(c, &to), -EINPROGRESS);
+    /* SYN at 0, again at 1 s and 3 s, given up at 7 s. */
+    twire_advance(&w, 6500000);
+    cr_assert_eq(syns_seen, 3);
+    cr_assert_eq(sock_connect(c, &to), -EALREADY);
+    twire_advance(&w, 1000000);
+    cr_assert_eq(syns_seen, 3);
+    cr_assert_eq(sock_connect(c, &to), -ETIMEDOUT);
+    sock_close(c);
+    twire_fini(&w);
+}
+
+/* TCP_LINGER2: an orphaned connection's FIN_WAIT_2 time. */
+Test(sockopt_ip, tcp_linger2_bounds_an_orphans_fin_wait2)
+{
+    struct twire w;
+    twire_init(&w, 1500);
+    struct sock *l, *c, *a = NULL;
+    cr_assert_eq(sock_create(w.st[1], AF_INET, SOCK_STREAM, 0, &l), 0);
+    struct endpoint le = ep(IP4(198, 18, 0, 2), 8080);
+    cr_assert_eq(sock_bind(l, &le), 0);
+    cr_assert_eq(sock_listen(l, 4), 0);
+    cr_assert_eq(sock_create(w.st[0], AF_INET, SOCK_STREAM, 0, &c), 0);
+    int v = 5;
+    cr_assert_eq(sock_setsockopt(c, IPPROTO_TCP, 8 /* TCP_LINGER2 */, &v, sizeof v), 0);
+    cr_assert_eq(sock_connect(c, &le), -EINPROGRESS);
+    twire_run(&w, 1000);
+    cr_assert_eq(sock_accept(l, &a, NULL), 0);
+    uint64_t before = w.st[0]->gauges.tcp_conns;
+    sock_close(c);           /* FIN, ACKed: FIN_WAIT_2, the peer never closes */
+    twire_advance(&w, 4000000);
+    cr_assert_eq(w.st[0]->gauges.tcp_conns, before, "still in FIN_WAIT_2 after 4 s");
+    twire_advance(&w, 2000000);
+    cr_assert_eq(w.st[0]->gauges.tcp_conns, before - 1, "gone after TCP_LINGER2's 5 s");
+    sock_close(a);
+    sock_close(l);
+    twire_advance(&w, 100000);
+    twire_fini(&w);
+}
