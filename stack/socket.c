@@ -315,6 +315,22 @@ int sock_setsockopt_common(struct sock *s, int level, int name, const void *val,
         switch (name) {
         case IPV6_V6ONLY: s->v6only = v != 0; return 0;
         case IPV6_UNICAST_HOPS: return set_hop_limit(s, v, true);
+        /* The multicast pair shares the IPv4 fields: an AF_INET6 socket
+         * takes no IPv4-level options here.  Linux: the hops are not for a
+         * stream socket (ENOPROTOOPT), -1 is the default 1; the loop flag
+         * is 0 or 1. */
+        case IPV6_MULTICAST_HOPS:
+            if (s->type == SOCK_STREAM)
+                return -ENOPROTOOPT;
+            if (v < -1 || v > 255)
+                return -EINVAL;
+            s->mcast_ttl = v == -1 ? 1 : v;
+            return 0;
+        case IPV6_MULTICAST_LOOP:
+            if (v != 0 && v != 1)
+                return -EINVAL;
+            s->mcast_loop = v;
+            return 0;
         case IPV6_TCLASS: s->tos = tos_value(s, v < 0 ? 0 : v); return 0;
         default: return -ENOPROTOOPT;
         }
@@ -388,6 +404,8 @@ int sock_getsockopt_common(struct sock *s, int level, int name, void *val, size_
         case IPV6_V6ONLY: return put_int(val, len, s->v6only);
         case IPV6_UNICAST_HOPS: return put_int(val, len, s->ttl ? s->ttl : 64);
         case IPV6_TCLASS: return put_int(val, len, s->tos);
+        case IPV6_MULTICAST_HOPS: return put_int(val, len, s->mcast_ttl);
+        case IPV6_MULTICAST_LOOP: return put_int(val, len, s->mcast_loop);
         default: return -ENOPROTOOPT;
         }
     }

@@ -67,8 +67,8 @@ struct sock {
     bool zerocopy;               /* SO_ZEROCOPY: accepted and reported; tapir copies anyway (no error-queue notices) */
     bool v6only;                 /* IPV6_V6ONLY: an AF_INET6 socket takes no IPv4 peers (default off, Linux) */
     uint8_t ttl, tos;            /* 0: defaults */
-    int mcast_ttl;               /* IP_MULTICAST_TTL: IPv4 multicast datagrams' TTL (default 1; 0 goes out as the default TTL) */
-    bool mcast_loop;             /* IP_MULTICAST_LOOP (default on; tapir has no group membership to loop to) */
+    int mcast_ttl;               /* IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS: multicast datagrams' TTL (default 1; 0 goes out as the default) */
+    bool mcast_loop;             /* IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP (default on; tapir has no group membership to loop to) */
     int priority;                /* SO_PRIORITY: reported only (tapir has no queueing discipline) */
     bool debug;                  /* SO_DEBUG: reported only */
     uint8_t pmtudisc;            /* IP_MTU_DISCOVER (IP_PMTUDISC_*), SOCK_PMTUDISC_UNSET: the protocol's default */

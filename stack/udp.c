@@ -420,7 +420,7 @@ static ssize_t udp_send(struct sock *s, const void *buf, size_t len, int flags,
         .src = src,
         .dst = wdst,
         .proto = IPPROTO_NUM_UDP,
-        .ttl = wdst.family == TP_AF_INET && ip4_is_multicast(wdst.v4) ? (uint8_t)s->mcast_ttl : s->ttl,
+        .ttl = is_group(st, &wdst) && !is_broadcast(st, &wdst) ? (uint8_t)s->mcast_ttl : s->ttl,
         .tos = s->tos,
         .df = sock_ip_df(s, false),   /* only IP_MTU_DISCOVER asks for DF */
         .ifindex = oif,

@@ -787,3 +787,37 @@ Test(api_pyconf, tcp_syncnt_and_linger2_values)
     }
     tapir_close(s);
 }
+
+Test(api_pyconf, ipv6_multicast_hops_and_loop)
+{
+    int v;
+    int s6 = tapir_socket(TAPIR_AF_INET6, TAPIR_SOCK_STREAM, 0), u6 = tapir_socket(TAPIR_AF_INET6, TAPIR_SOCK_DGRAM, 0);
+    cr_assert(s6 >= 0 && u6 >= 0, "%s", tapir_strerror());
+    /* socket(AF_INET6).getsockopt(IPPROTO_IPV6, IPV6_MULTICAST_HOPS) -> 1; IPV6_MULTICAST_LOOP -> 1 */
+    API_OK(tapir_getsockopt_int(s6, TAPIR_IPPROTO_IPV6, TAPIR_IPV6_MULTICAST_HOPS, &v));
+    cr_assert_eq(v, 1);
+    API_OK(tapir_getsockopt_int(s6, TAPIR_IPPROTO_IPV6, TAPIR_IPV6_MULTICAST_LOOP, &v));
+    cr_assert_eq(v, 1);
+    /* TCP: setsockopt(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 5) -> [Errno 92] Protocol not available */
+    cr_assert_eq(tapir_setsockopt_int(s6, TAPIR_IPPROTO_IPV6, TAPIR_IPV6_MULTICAST_HOPS, 5), -1);
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 92] Protocol not available");
+    /* IPV6_MULTICAST_LOOP: 0 -> 0; 2 -> [Errno 22] */
+    API_OK(tapir_setsockopt_int(s6, TAPIR_IPPROTO_IPV6, TAPIR_IPV6_MULTICAST_LOOP, 0));
+    API_OK(tapir_getsockopt_int(s6, TAPIR_IPPROTO_IPV6, TAPIR_IPV6_MULTICAST_LOOP, &v));
+    cr_assert_eq(v, 0);
+    cr_assert_eq(tapir_setsockopt_int(s6, TAPIR_IPPROTO_IPV6, TAPIR_IPV6_MULTICAST_LOOP, 2), -1);
+    ERR_IS(TAPIR_ERR_ERROR, "[Errno 22] Invalid argument");
+    /* UDP: hops 5 -> 5, -1 -> 1, 0 -> 0, 256 and -2 -> [Errno 22] */
+    int set[] = {5, -1, 0}, got[] = {5, 1, 0};
+    for (int i = 0; i < 3; i++) {
+        API_OK(tapir_setsockopt_int(u6, TAPIR_IPPROTO_IPV6, TAPIR_IPV6_MULTICAST_HOPS, set[i]));
+        API_OK(tapir_getsockopt_int(u6, TAPIR_IPPROTO_IPV6, TAPIR_IPV6_MULTICAST_HOPS, &v));
+        cr_assert_eq(v, got[i]);
+    }
+    cr_assert_eq(tapir_setsockopt_int(u6, TAPIR_IPPROTO_IPV6, TAPIR_IPV6_MULTICAST_HOPS, 256), -1);
+    cr_assert_eq(tapir_errno(), EINVAL);
+    cr_assert_eq(tapir_setsockopt_int(u6, TAPIR_IPPROTO_IPV6, TAPIR_IPV6_MULTICAST_HOPS, -2), -1);
+    cr_assert_eq(tapir_errno(), EINVAL);
+    tapir_close(s6);
+    tapir_close(u6);
+}
