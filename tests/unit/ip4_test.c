@@ -319,8 +319,11 @@ Test(ipv4, ttl_configurable_and_queries_unanswered)
     cr_assert_not_null(fr);
     cr_assert_eq(r.ttl, 7);
     free(fr);
-    /* 0 asks for the default: never a TTL of 0 on the wire. */
+    /* Never a TTL of 0 on the wire: 0 is refused (Linux: EINVAL), -1 asks
+     * for the default. */
     ttl = 0;
+    cr_assert_eq(sock_setsockopt(s, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl), -EINVAL);
+    ttl = -1;
     cr_assert_eq(sock_setsockopt(s, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl), 0);
     cr_assert_eq(sock_send(s, "y", 1, 0, &to), 1);
     fr = pop_ip(&f, &r);
