@@ -1,21 +1,61 @@
 #include "stack/checksum.h"
 
+#include <string.h>
+
+/* RFC 1071's sum does not care about byte order: summing words in the host's
+ * order and swapping the folded result gives the same 16 bits as summing
+ * big-endian words (1.2.B).  So the bulk goes 8 bytes a load into two 64-bit
+ * accumulators (32-bit halves: no carry is lost for any length below 2^32
+ * loads), several times faster than a byte pair at a time: every byte
+ * received or sent passes through here at least once. */
+static inline uint64_t load64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
 uint32_t csum_add(uint32_t sum, const void *data, size_t len)
 {
     const uint8_t *p = data;
-    uint64_t s = sum;
-    /* Sum 16-bit big-endian words; a 64-bit accumulator cannot overflow for
-     * any packet size we handle, so the carries are folded once at the end. */
+    uint64_t a = 0, b = 0;
+    while (len >= 32) {
+        uint64_t w0 = load64(p), w1 = load64(p + 8), w2 = load64(p + 16), w3 = load64(p + 24);
+        a += (w0 & 0xffffffffu) + (w1 & 0xffffffffu) + (w2 & 0xffffffffu) + (w3 & 0xffffffffu);
+        b += (w0 >> 32) + (w1 >> 32) + (w2 >> 32) + (w3 >> 32);
+        p += 32;
+        len -= 32;
+    }
+    while (len >= 8) {
+        uint64_t w = load64(p);
+        a += w & 0xffffffffu;
+        b += w >> 32;
+        p += 8;
+        len -= 8;
+    }
     while (len >= 2) {
-        s += (uint32_t)(p[0] << 8 | p[1]);
+        uint16_t w;
+        memcpy(&w, p, 2);
+        a += w;
         p += 2;
         len -= 2;
     }
-    if (len)
-        s += (uint32_t)p[0] << 8;
-    while (s >> 32)
-        s = (s & 0xffffffffu) + (s >> 32);
-    return (uint32_t)s;
+    if (len) {
+        /* The odd last byte is the high half of a big-endian word. */
+        uint16_t w;
+        memcpy(&w, (const uint8_t[2]){p[0], 0}, 2);
+        a += w;
+    }
+    uint64_t s = (a & 0xffffffffu) + (a >> 32) + (b & 0xffffffffu) + (b >> 32);
+    while (s >> 16)
+        s = (s & 0xffff) + (s >> 16);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    s = ((s & 0xff) << 8) | (s >> 8);
+#endif
+    /* Folded, this is 0 only if every word was 0, as the big-endian sum
+     * would be: csum_finish gives the same answer as word by word. */
+    uint64_t t = (uint64_t)sum + s;
+    return (uint32_t)((t & 0xffffffffu) + (t >> 32));
 }
 
 uint16_t csum_finish(uint32_t sum)
