@@ -146,6 +146,10 @@
 #define TCP_RMEM_MIN         4096
 #define TCP_RMEM_DEFAULT     131072   /* Linux tcp_rmem[1] */
 #define TCP_RMEM_MAX         6291456  /* Linux tcp_rmem[2]: also sets the window scale */
+#define TCP_RCV_RTT_MIN_US   1000     /* receive autotuning's shortest measuring interval: Linux's
+                                       * receiver RTT comes from 1 ms timestamp ticks, never below
+                                       * one tick; a sub-ms srtt made it one read (the window stuck
+                                       * at 4 reads, 512 KB) */
 #define TCP_WMEM_MIN         4096
 #define TCP_WMEM_DEFAULT     16384    /* Linux tcp_wmem[1] */
 #define TCP_WMEM_MAX         4194304  /* Linux tcp_wmem[2] */

@@ -358,14 +358,18 @@ static void window_update(struct tcpcb *tp)
 }
 
 /* Receive-buffer autotuning (Linux's dynamic right-sizing, simplified):
- * once per RTT, if the application read more than a quarter of the buffer,
+ * once per RTT (at least TCP_RCV_RTT_MIN_US), if the application read more than a quarter of the buffer,
  * let the buffer grow to twice that amount, up to tcp_rmem[2], so the
  * window never limits a fast reader.  Not when SO_RCVBUF fixed the size. */
 static void rcvbuf_autotune(struct tcpcb *tp, uint32_t n)
 {
     uint64_t now = tp->st->now;
     tp->rcvq_copied += n;
-    uint64_t rtt = tp->srtt_us ? tp->srtt_us : 1000;
+    /* The interval is the RTT, but never shorter than Linux's receiver RTT
+     * can be (one 1 ms timestamp tick): on a sub-millisecond path srtt
+     * would make every read its own interval, and the buffer would only
+     * ever grow to four reads. */
+    uint64_t rtt = tp->srtt_us > TCP_RCV_RTT_MIN_US ? tp->srtt_us : TCP_RCV_RTT_MIN_US;
     if (now - tp->rcvq_time < rtt)
         return;
     if (!tp->rcvbuf_locked && tp->rcvq_copied > tp->rcv_buf_limit / 4) {
