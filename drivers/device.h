@@ -19,7 +19,8 @@ struct tapir_device_ops {
      * 0, or -errno (-EAGAIN: the device is full right now: dropped). */
     int (*send)(struct tapir_device *d, const uint8_t *frame, size_t len, const struct pkt *meta);
     /* Receives one frame into buf if one is ready at time now (µs).
-     * Returns its length, 0 if none is ready, or -errno. */
+     * Returns its length, 0 if none is ready, or -errno.  Sets d->rx_flags
+     * (and rx_csum_*) for that frame. */
     ssize_t (*recv)(struct tapir_device *d, uint8_t *buf, size_t cap, uint64_t now);
     /* A file descriptor that becomes readable when recv may have a frame, or -1. */
     int (*fd)(struct tapir_device *d);
@@ -39,8 +40,24 @@ struct tapir_device {
                                  * (a TAP's own MAC is the kernel side's: we need another) */
     uint32_t mtu;               /* IP MTU: the largest frame is mtu + 14 (+4 VLAN) */
     uint32_t offloads;          /* NETIF_OFF_* (stack/stack.h) the device accepts */
+    /* What the device knows about the frame its last recv returned:
+     * TAPIR_RX_TCP4_CSUM_OK: an unfragmented IPv4 TCP segment whose checksum
+     * the kernel vouches for (it never left the host: stack_input_flags's
+     * STACK_RX_TCP4_CSUM_OK); with TAPIR_RX_CSUM_PARTIAL as well, the field
+     * holds only the pseudo-header sum, to be finished over the bytes from
+     * rx_csum_start (tapir_device_rx_finish_csum) by anyone who looks at or
+     * changes the bytes.  Verifying and finishing would read every byte twice. */
+    uint32_t rx_flags;
+    uint16_t rx_csum_start, rx_csum_offset;
     void *priv;
 };
+
+#define TAPIR_RX_TCP4_CSUM_OK 1u
+#define TAPIR_RX_CSUM_PARTIAL 2u
+
+/* Finishes a partial checksum left by d's last recv in buf (the frame it
+ * returned); the frame then carries its real checksum. */
+void tapir_device_rx_finish_csum(struct tapir_device *d, uint8_t *buf, size_t len);
 
 static inline int tapir_device_send(struct tapir_device *d, const uint8_t *f, size_t n, const struct pkt *m)
 {

@@ -132,6 +132,9 @@ static ssize_t fa_recv(struct tapir_device *d, uint8_t *buf, size_t cap, uint64_
     struct fault *f = d->priv;
     pthread_mutex_lock(&f->mu);
     ssize_t n;
+    /* Every frame it hands on is complete and checked by the stack: a bit
+     * it flips must be caught as on a wire. */
+    d->rx_flags = 0;
     if (f->held_len) {
         n = f->held_len <= cap ? (ssize_t)f->held_len : 0;
         if (n)
@@ -146,6 +149,9 @@ static ssize_t fa_recv(struct tapir_device *d, uint8_t *buf, size_t cap, uint64_
         n = tapir_device_recv(f->w.inner, buf, cap, now);
         if (n <= 0)
             break;
+        wrap_rx_flags(d, f->w.inner);
+        tapir_device_rx_finish_csum(d, buf, (size_t)n);
+        d->rx_flags = 0;
         f->st.rx_frames++;
         if (chance(f, f->rx.drop)) {
             f->st.rx_dropped++;

@@ -50,8 +50,13 @@ static ssize_t pw_recv(struct tapir_device *d, uint8_t *buf, size_t cap, uint64_
 {
     struct pw *p = d->priv;
     ssize_t n = tapir_device_recv(p->w.inner, buf, cap, now);
-    if (n > 0)
+    if (n > 0) {
+        /* The capture holds frames as a wire would carry them: a checksum
+         * the kernel left partial is finished first (only when capturing). */
+        wrap_rx_flags(d, p->w.inner);
+        tapir_device_rx_finish_csum(d, buf, (size_t)n);
         record(p, buf, (size_t)n);
+    }
     return n;
 }
 

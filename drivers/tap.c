@@ -18,7 +18,6 @@
 #define VIRTIO_NET_HDR_GSO_UDP_L4 5 /* older kernel headers lack it */
 #endif
 
-#include "stack/checksum.h"
 #include "stack/pkt.h"
 #include "stack/stack.h"
 
@@ -77,16 +76,16 @@ static void fill_vnet_hdr(struct virtio_net_hdr *h, const uint8_t *frame, size_t
     }
 }
 
-/* A frame the kernel left with a partial checksum (NEEDS_CSUM): the field
- * holds the pseudo-header sum; finish it over the bytes from csum_start. */
-static void finish_csum(uint8_t *frame, size_t len, const struct virtio_net_hdr *h)
+/* Is the frame an unfragmented IPv4 TCP segment in plain Ethernet, with its
+ * TCP header at l4 (when l4 is not 0)?  Only those may skip the stack's
+ * checksum check (stack_input_flags). */
+static bool tcp4_frame(const uint8_t *f, size_t len, size_t l4)
 {
-    size_t start = le16(h->csum_start), off = le16(h->csum_offset);
-    if (start >= len || start + off + 2 > len)
-        return; /* nonsense from the kernel: leave it; the stack will drop it */
-    uint16_t c = csum_finish(csum_add(0, frame + start, len - start));
-    frame[start + off] = (uint8_t)(c >> 8);
-    frame[start + off + 1] = (uint8_t)c;
+    if (len < 14 + 20 || f[12] != 0x08 || f[13] != 0x00 || f[14] >> 4 != 4)
+        return false;
+    size_t ihl = (size_t)(f[14] & 0x0f) * 4;
+    bool frag = (f[20] & 0x3f) || f[21]; /* MF or an offset */
+    return ihl >= 20 && f[23] == 6 && !frag && (!l4 || l4 == 14 + ihl) && 14 + ihl + 20 <= len;
 }
 
 static int tap_send(struct tapir_device *d, const uint8_t *frame, size_t len, const struct pkt *meta)
@@ -126,8 +125,22 @@ static ssize_t tap_recv(struct tapir_device *d, uint8_t *buf, size_t cap, uint64
                 continue;
             return errno == EAGAIN ? 0 : -errno;
         }
-        if (t->vnet && (h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
-            finish_csum(buf, (size_t)n, &h);
+        d->rx_flags = 0;
+        if (t->vnet && (h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
+            /* A partial checksum (the field holds the pseudo-header sum).
+             * TCP over IPv4 leaves it for whoever needs it: the stack
+             * trusts the kernel's bytes and never does.  Anything else is
+             * finished here. */
+            d->rx_flags = TAPIR_RX_CSUM_PARTIAL;
+            d->rx_csum_start = le16(h.csum_start);
+            d->rx_csum_offset = le16(h.csum_offset);
+            if (d->rx_csum_offset == 16 && tcp4_frame(buf, (size_t)n, d->rx_csum_start))
+                d->rx_flags |= TAPIR_RX_TCP4_CSUM_OK;
+            else
+                tapir_device_rx_finish_csum(d, buf, (size_t)n);
+        } else if (t->vnet && (h.flags & VIRTIO_NET_HDR_F_DATA_VALID) && tcp4_frame(buf, (size_t)n, 0)) {
+            d->rx_flags = TAPIR_RX_TCP4_CSUM_OK; /* checked already (forwarded by the kernel) */
+        }
         return n;
     }
 }

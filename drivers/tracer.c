@@ -343,8 +343,11 @@ static ssize_t tr_recv(struct tapir_device *d, uint8_t *buf, size_t cap, uint64_
 {
     struct tracer *t = d->priv;
     ssize_t n = tapir_device_recv(t->w.inner, buf, cap, now);
-    if (n > 0)
+    if (n > 0) {
+        wrap_rx_flags(d, t->w.inner);
+        tapir_device_rx_finish_csum(d, buf, (size_t)n); /* else "[bad tcp cksum]" */
         trace(t, "rx", buf, (size_t)n);
+    }
     return n;
 }
 

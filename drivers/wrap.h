@@ -25,6 +25,14 @@ struct wrap {
     struct tapir_device *inner;
 };
 
+/* After the inner device's recv: its frame's flags are the wrapper's. */
+static inline void wrap_rx_flags(struct tapir_device *w, const struct tapir_device *inner)
+{
+    w->rx_flags = inner->rx_flags;
+    w->rx_csum_start = inner->rx_csum_start;
+    w->rx_csum_offset = inner->rx_csum_offset;
+}
+
 static inline int wrap_fd(struct tapir_device *d)
 {
     return tapir_device_fd(((struct wrap *)d->priv)->inner);

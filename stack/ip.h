@@ -39,6 +39,8 @@ struct ip_rx {
                                 * atomic fragment): ND refuses such messages (RFC 6980) */
     bool link_mcast;           /* IPv6: it came in a link-layer multicast/broadcast frame
                                 * (no ICMPv6 error about it: RFC 4443 2.4 e.4, e.5) */
+    bool tcp_csum_ok;          /* IPv4 TCP: the link vouched for the checksum
+                                * (STACK_RX_TCP4_CSUM_OK): TCP need not verify it */
 };
 
 /* What a transport asks of ip_output.  src may be unspecified: the IP layer

@@ -102,9 +102,10 @@ static struct ip_rx make_rx(const struct ipv4_hdr *h, int ifindex, const uint8_t
 }
 
 static void demux(struct stack *st, const struct ipv4_hdr *h, int ifindex, const uint8_t *pkt,
-                  bool bcast, bool mcast)
+                  bool bcast, bool mcast, bool tcp_csum_ok)
 {
     struct ip_rx rx = make_rx(h, ifindex, pkt, bcast, mcast);
+    rx.tcp_csum_ok = tcp_csum_ok && h->proto == IPPROTO_NUM_TCP;
     st->ctr.ip_rx_delivered++;
     /* Raw sockets see every datagram of their protocol first (as Linux's
      * raw_local_deliver), then the protocol handles it. */
@@ -215,11 +216,11 @@ void ip4_input(struct stack *st, int ifindex, const uint8_t *pkt, size_t len, bo
             return;
         struct ipv4_hdr wh;
         if (ipv4_parse(whole, whole_len, &wh, false) == 0)
-            demux(st, &wh, ifindex, whole, bcast, mcast);
+            demux(st, &wh, ifindex, whole, bcast, mcast, false); /* the link vouched for one fragment at most */
         free(whole);
         return;
     }
-    demux(st, &h, ifindex, pkt, bcast, mcast);
+    demux(st, &h, ifindex, pkt, bcast, mcast, (st->rx_flags & STACK_RX_TCP4_CSUM_OK) != 0);
 }
 
 /* ---- path MTU cache ---- */

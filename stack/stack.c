@@ -356,7 +356,8 @@ static void eth_input(struct stack *st, struct netif *nif, const uint8_t *frame,
     }
 }
 
-void stack_input(struct stack *st, int ifindex, const uint8_t *frame, size_t len, uint64_t now)
+void stack_input_flags(struct stack *st, int ifindex, const uint8_t *frame, size_t len, uint64_t now,
+                       unsigned flags)
 {
     stack_set_time(st, now);
     struct netif *nif = stack_netif(st, ifindex);
@@ -365,12 +366,20 @@ void stack_input(struct stack *st, int ifindex, const uint8_t *frame, size_t len
     st->ctr.eth_rx_frames++;
     st->ctr.eth_rx_bytes += len;
     if (nif->up) {
+        /* The flags are about this frame only: not the looped-back packets below. */
+        st->rx_flags = flags;
         if (nif->tun || nif->loopback)
             deliver_ip(st, ifindex, frame, len, false);
         else
             eth_input(st, nif, frame, len);
+        st->rx_flags = 0;
     }
     drain_loopback(st);
+}
+
+void stack_input(struct stack *st, int ifindex, const uint8_t *frame, size_t len, uint64_t now)
+{
+    stack_input_flags(st, ifindex, frame, len, now, 0);
 }
 
 void stack_poll(struct stack *st, uint64_t now)

@@ -126,6 +126,7 @@ typedef void (*stack_log_fn)(void *ctx, int level, const char *msg);
 
 struct stack {
     uint64_t now;              /* µs, the time given to the latest call */
+    unsigned rx_flags;         /* STACK_RX_* of the frame stack_input_flags is handling, else 0 */
     struct rng rng;
     uint8_t secret[16];        /* key for ISNs (RFC 6528) and port choice (RFC 6056) */
     struct stack_settings cfg;
@@ -198,6 +199,15 @@ uint32_t stack_source4(const struct stack *st, int ifindex, uint32_t dst);
 
 /* A frame arrived on ifindex at time now (µs). The bytes are only borrowed. */
 void stack_input(struct stack *st, int ifindex, const uint8_t *frame, size_t len, uint64_t now);
+/* The same, with what the link knows about the frame:
+ * STACK_RX_TCP4_CSUM_OK: an unfragmented IPv4 TCP segment whose checksum the
+ * link vouches for (a TAP's CHECKSUM_PARTIAL or DATA_VALID frame: it never
+ * left the host's memory), so TCP does not verify it again; the checksum
+ * field may hold only the pseudo-header sum.  Raw sockets see it as is, as
+ * on Linux. */
+#define STACK_RX_TCP4_CSUM_OK 1u
+void stack_input_flags(struct stack *st, int ifindex, const uint8_t *frame, size_t len, uint64_t now,
+                       unsigned flags);
 /* Run the timers due at now and deliver looped-back packets. */
 void stack_poll(struct stack *st, uint64_t now);
 /* When stack_poll should next be called (µs); UINT64_MAX: nothing pending. */

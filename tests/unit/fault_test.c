@@ -1,9 +1,13 @@
 /* The fault injector over a memlink. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "drivers/fault.h"
 #include "drivers/memlink.h"
+#include "drivers/pcap_writer.h"
 #include "stack/checksum.h"
 #include "stack/config.h"
 
@@ -254,4 +258,87 @@ Test(fault, offloaded_frames_are_cut_before_the_faults)
     cr_assert_eq(s.tx_dropped, (uint64_t)(100 - got), "and was dropped (or not) on its own");
     tapir_device_close(fa);
     tapir_device_close(p.b);
+}
+
+/* ---- a frame whose TCP checksum the kernel left partial ---- */
+
+
+/* A stand-in for a TAP with offloads: one IPv4 TCP frame per recv, its
+ * checksum field holding only the pseudo-header sum, flagged as tap.c does. */
+static uint8_t partial[14 + 20 + 20 + 101];
+
+static ssize_t partial_recv(struct tapir_device *d, uint8_t *b, size_t cap, uint64_t now)
+{
+    (void)now;
+    cr_assert_geq(cap, sizeof partial);
+    memcpy(b, partial, sizeof partial);
+    d->rx_flags = TAPIR_RX_TCP4_CSUM_OK | TAPIR_RX_CSUM_PARTIAL;
+    d->rx_csum_start = 34;
+    d->rx_csum_offset = 16;
+    return (ssize_t)sizeof partial;
+}
+
+static void partial_close(struct tapir_device *d) { (void)d; }
+
+static const struct tapir_device_ops partial_ops = {.recv = partial_recv, .close = partial_close};
+
+static struct tapir_device *partial_dev(void)
+{
+    static struct tapir_device d;
+    memset(&d, 0, sizeof d);
+    d.ops = &partial_ops;
+    snprintf(d.name, sizeof d.name, "kern");
+    d.mtu = 1500;
+    uint8_t *ip = partial + 14, *tcp = ip + 20;
+    memset(partial, 0, sizeof partial);
+    partial[12] = 0x08;
+    ip[0] = 0x45;
+    ip[3] = 20 + 20 + 101;
+    ip[8] = 64;
+    ip[9] = 6;
+    ip[12] = 198, ip[13] = 18, ip[15] = 1;
+    ip[16] = 198, ip[17] = 18, ip[19] = 2;
+    tcp[12] = 5 << 4;
+    tcp[13] = 0x18;
+    for (int i = 0; i < 101; i++)
+        tcp[20 + i] = (uint8_t)(i * 13 + 1);
+    struct ipaddr s = ip4(IP4(198, 18, 0, 1)), t = ip4(IP4(198, 18, 0, 2));
+    uint16_t pseudo = (uint16_t)~csum_finish(csum_pseudo(&s, &t, 6, 20 + 101));
+    tcp[16] = (uint8_t)(pseudo >> 8);
+    tcp[17] = (uint8_t)pseudo;
+    return &d;
+}
+
+static bool tcp_csum_good(const uint8_t *f)
+{
+    struct ipaddr s = ip4(IP4(198, 18, 0, 1)), t = ip4(IP4(198, 18, 0, 2));
+    return csum_finish(csum_add(csum_pseudo(&s, &t, 6, 20 + 101), f + 34, 20 + 101)) == 0;
+}
+
+Test(fault, partial_checksum_is_finished_and_checked_by_the_stack)
+{
+    struct tapir_device *in = partial_dev();
+    cr_assert_not(tcp_csum_good(partial), "the stand-in's checksum is partial");
+    struct tapir_fault_opts o = {.seed = 3};
+    struct tapir_device *fa = tapir_fault_wrap(in, &o);
+    cr_assert_eq(tapir_device_recv(fa, buf, sizeof buf, 0), (ssize_t)sizeof partial);
+    cr_assert(tcp_csum_good(buf), "finished before any bit could be flipped");
+    cr_assert_eq(fa->rx_flags, 0, "the stack verifies what a fault injector hands on");
+    tapir_device_close(fa);
+}
+
+Test(fault, capture_gets_the_finished_checksum)
+{
+    char path[] = "/tmp/tapir-pw-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    char err[256];
+    struct tapir_device *w = tapir_pcap_writer_wrap(partial_dev(), path, err);
+    cr_assert_not_null(w, "%s", err);
+    cr_assert_eq(tapir_device_recv(w, buf, sizeof buf, 0), (ssize_t)sizeof partial);
+    cr_assert(tcp_csum_good(buf));
+    cr_assert_eq(w->rx_flags, TAPIR_RX_TCP4_CSUM_OK, "still vouched for, no longer partial");
+    tapir_device_close(w);
+    unlink(path);
 }

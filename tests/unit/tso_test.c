@@ -639,3 +639,42 @@ Test(tso_train, cwr_alone_ece_in_trains, .init = hand_setup, .fini = hand_teardo
     for (int i = 0; i < 3; i++)
         cr_assert_eq(hw.side[0].f[i].data[15] & 3, 2, "frame %d is ECT(0)", i);
 }
+
+/* A GSO frame as the kernel hands it to a TAP with offloads (64 KB, its TCP
+ * checksum partial): the link vouches for it (STACK_RX_TCP4_CSUM_OK) and TCP
+ * takes it whole without reading it twice; without that word it is a bad
+ * checksum like any other. */
+Test(tso_train, partial_checksum_frame_taken_when_the_link_vouches, .timeout = 60)
+{
+    static struct tw w;
+    tw_init(&w, true);
+    w.tp->cwnd = 4 << 20;
+    side_clear(&w.side[0]);
+    static uint8_t data[40000];
+    size_t n = fill(data, 20u * w.tp->mss, 5);   /* whole segments: one train */
+    cr_assert_eq(sock_send(w.a, data, n, 0, NULL), (ssize_t)n);
+    cr_assert_eq(w.side[0].n, 1, "one train");
+    struct rec *r = &w.side[0].f[0];
+    cr_assert_eq(r->meta.csum_start, 34);
+    cr_assert_eq(r->len, 34 + 32 + n);
+
+    uint64_t bad = w.st[1]->ctr.tcp_rx_bad_csum;
+    stack_input(w.st[1], w.ifx[1], r->data, r->len, w.now);
+    cr_assert_eq(w.st[1]->ctr.tcp_rx_bad_csum, bad + 1, "unvouched: its partial checksum is checked and fails");
+    char c;
+    cr_assert_eq(sock_recv(w.b, &c, 1, 0, NULL, NULL), -EAGAIN);
+
+    stack_input_flags(w.st[1], w.ifx[1], r->data, r->len, w.now, STACK_RX_TCP4_CSUM_OK);
+    cr_assert_eq(w.st[1]->ctr.tcp_rx_bad_csum, bad + 1);
+    side_clear(&w.side[0]);
+    expect_received(&w, data, n);
+
+    /* The word is about that frame only: a corrupted one without it is refused. */
+    cr_assert_eq(sock_send(w.a, data, 1000, 0, NULL), 1000);
+    cr_assert_eq(w.side[0].n, 1);
+    r = &w.side[0].f[0];
+    r->data[r->len - 1] ^= 1;
+    stack_input(w.st[1], w.ifx[1], r->data, r->len, w.now);
+    cr_assert_eq(w.st[1]->ctr.tcp_rx_bad_csum, bad + 2);
+    tw_fini(&w);
+}
