@@ -157,8 +157,10 @@ static void *loop(void *arg)
                     r->dev_errors++;
                 break;
             }
+            /* STACK_RX_BATCH: stack_poll below ends the batch. */
             stack_input_flags(r->st, r->ifindex, r->frame, (size_t)k, now,
-                              (r->dev->rx_flags & TAPIR_RX_TCP4_CSUM_OK) ? STACK_RX_TCP4_CSUM_OK : 0);
+                              STACK_RX_BATCH |
+                              ((r->dev->rx_flags & TAPIR_RX_TCP4_CSUM_OK) ? STACK_RX_TCP4_CSUM_OK : 0));
         }
         stack_poll(r->st, now);
         uint64_t dl = stack_next_deadline(r->st);

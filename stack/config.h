@@ -143,6 +143,8 @@
 #define TCP_MAX_REORDERING   300   /* Linux tcp_max_reordering: cap of the adaptive reordering degree */
 #define TCP_RACK_RECOVERY_THRESH 16 /* recoveries a D-SACK-widened reo_wnd persists (Linux, RFC 8985 6.2) */
 #define TCP_RACK_TIMER_SLACK_US 2000 /* added to the RACK reordering timer (Linux: TCP_TIMEOUT_MIN, 2 jiffies) */
+#define TCP_GRO_ACK_BYTES    65536    /* STACK_RX_BATCH: bytes a deferred ACK may cover (Linux's GRO
+                                       * coalesces up to 64 KB into one frame, ACKed once) */
 #define TCP_RMEM_MIN         4096
 #define TCP_RMEM_DEFAULT     131072   /* Linux tcp_rmem[1] */
 #define TCP_RMEM_MAX         6291456  /* Linux tcp_rmem[2]: also sets the window scale */

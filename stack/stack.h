@@ -206,6 +206,13 @@ void stack_input(struct stack *st, int ifindex, const uint8_t *frame, size_t len
  * field may hold only the pseudo-header sum.  Raw sockets see it as is, as
  * on Linux. */
 #define STACK_RX_TCP4_CSUM_OK 1u
+/* STACK_RX_BATCH: the caller is draining frames in a batch and calls
+ * stack_poll as soon as the batch ends.  An ACK owed only by the "every
+ * second full segment" rule waits for that stack_poll, until
+ * TCP_GRO_ACK_BYTES are unacknowledged: what a Linux receiver does behind GRO
+ * (one ACK per coalesced frame), since a frame at a time through a TAP never
+ * meets GRO.  Without it (packetdrill, simulations), TCP ACKs as RFC 9293 says. */
+#define STACK_RX_BATCH 2u
 void stack_input_flags(struct stack *st, int ifindex, const uint8_t *frame, size_t len, uint64_t now,
                        unsigned flags);
 /* Run the timers due at now and deliver looped-back packets. */

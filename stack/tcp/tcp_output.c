@@ -473,8 +473,15 @@ void tcp_ack_delayed(struct tcpcb *tp)
      * Linux's).  At the start of a connection (and after idle) Linux ACKs
      * every segment for a while ("quick-ack") so the peer's slow start is
      * not held back. */
-    if (tp->quickacks || tp->rcv_nxt - tp->rcv_wup > tp->rcv_mss)
+    uint32_t unacked = tp->rcv_nxt - tp->rcv_wup;
+    if (tp->quickacks)
         tp->ack_now = true;
+    else if (unacked > tp->rcv_mss && (!(tp->st->rx_flags & STACK_RX_BATCH) || unacked >= TCP_GRO_ACK_BYTES))
+        tp->ack_now = true;
+    else if (unacked > tp->rcv_mss)
+        /* In a batch (STACK_RX_BATCH): the delayed-ACK timer, due now,
+         * fires in the stack_poll that ends it, unless an ACK leaves first. */
+        timer_arm(&tp->st->timers, &tp->t_delack, tp->st->now);
     else
         tcp_arm_delack(tp);
 }

@@ -678,3 +678,49 @@ Test(tso_train, partial_checksum_frame_taken_when_the_link_vouches, .timeout = 6
     cr_assert_eq(w.st[1]->ctr.tcp_rx_bad_csum, bad + 2);
     tw_fini(&w);
 }
+
+/* STACK_RX_BATCH: a runner draining frames lets the every-second-segment ACK
+ * wait for the stack_poll that ends the batch (one ACK per 64 KB at most, as
+ * behind Linux's GRO); a frame at a time, TCP ACKs every second segment. */
+static int acks_for(bool batch, int segs)
+{
+    static struct tw w;
+    tw_init(&w, false);
+    w.tp->cwnd = 4 << 20;
+    static uint8_t data[200000];
+    cr_assert_eq(sock_send(w.a, data, 1, 0, NULL), 1);   /* out of quick-ack mode */
+    tw_advance(&w, 1000);
+    char c;
+    cr_assert_eq(sock_recv(w.b, &c, 1, 0, NULL, NULL), 1);
+    struct tcpcb *b = tcp_from_sock(w.b);
+    b->quickacks = 0;
+    side_clear(&w.side[0]);
+    side_clear(&w.side[1]);
+    size_t n = fill(data, (size_t)segs * w.tp->mss, 1);
+    cr_assert_eq(sock_send(w.a, data, n, 0, NULL), (ssize_t)n);
+    cr_assert_eq(w.side[0].n, segs);
+    for (int i = 0; i < segs; i++)
+        stack_input_flags(w.st[1], w.ifx[1], w.side[0].f[i].data, w.side[0].f[i].len, w.now,
+                          batch ? STACK_RX_BATCH : 0);
+    int before_poll = w.side[1].n;
+    stack_poll(w.st[1], w.now);
+    int acks = w.side[1].n;
+    if (batch && segs % 2 == 0) {
+        cr_assert_eq(acks, before_poll + 1, "the batch's last ACK leaves in stack_poll");
+        cr_assert_eq(b->rcv_wup, b->rcv_nxt, "everything acknowledged when the batch ends");
+    }
+    side_clear(&w.side[0]);
+    tw_run(&w);
+    expect_received(&w, data, n);
+    tw_fini(&w);
+    return acks;
+}
+
+Test(tso_train, batch_acks_like_gro, .timeout = 60)
+{
+    cr_assert_eq(acks_for(false, 10), 5, "every second segment");
+    cr_assert_eq(acks_for(true, 10), 1, "one for the batch");
+    int per64k = (int)(TCP_GRO_ACK_BYTES / 1448) + 1;   /* segments that fill 64 KB */
+    cr_assert_eq(acks_for(true, 2 * per64k + 2), 3, "one per 64 KB, and the last two at the end");
+    cr_assert_eq(acks_for(true, 2 * per64k + 1), 2, "a lone last segment waits for the delayed ACK, as ever");
+}
