@@ -1,11 +1,15 @@
 /* The runner: one stack, one device, one event-loop thread.
  *
- * The loop, each turn, with the stack lock held:
- *   1. drain the device (up to RUNNER_BATCH frames) into stack_input;
- *   2. stack_poll: timers due, looped-back packets;
- *   3. note the earliest deadline (the stack's timers, the device's own
+ * The loop, each turn:
+ *   1. read what the device has (up to RUNNER_BATCH frames, RUNNER_ARENA
+ *      bytes) without the stack lock, so application threads copy data out
+ *      while the device's read() copies data in;
+ *   then, with the lock held:
+ *   2. hand the frames to stack_input as one batch (STACK_RX_BATCH);
+ *   3. stack_poll: timers due, looped-back packets, the batch's owed ACKs;
+ *   4. note the earliest deadline (the stack's timers, the device's own
  *      delayed frames) as sleep_until and arm the timerfd for it;
- * then it unlocks and sleeps in epoll_wait on the device fd, the timerfd and
+ * then it unlocks and, when the device had no more, sleeps in epoll_wait on the device fd, the timerfd and
  * an eventfd (the kick).  An application thread that arms an earlier timer
  * (a retransmission, a new ARP request) kicks the loop from unlock(), which
  * compares the stack's new deadline with sleep_until: one eventfd write,
@@ -44,6 +48,13 @@
 /* Frames handled per wake-up before the lock is let go for a moment, so a
  * flood cannot starve application threads. */
 #define RUNNER_BATCH 256
+/* Bytes read ahead per turn: sixteen 64 KB frames, or RUNNER_BATCH 1514-byte ones. */
+#define RUNNER_ARENA (1u << 20)
+
+struct rx_slot {
+    uint32_t off, len;
+    unsigned flags;           /* STACK_RX_* */
+};
 
 struct tapir_runner {
     pthread_mutex_t mu;
@@ -59,7 +70,8 @@ struct tapir_runner {
     int epfd, tfd, kickfd;
     uint64_t sleep_until;     /* the deadline the loop sleeps towards (µs) */
     uint64_t dev_errors;
-    uint8_t frame[TAPIR_MAX_FRAME];
+    uint8_t *arena;           /* RUNNER_ARENA bytes: frames read, not yet handed to the stack */
+    struct rx_slot slot[RUNNER_BATCH];
 };
 
 /* ---- errors ---- */
@@ -143,25 +155,38 @@ static void *loop(void *arg)
     struct epoll_event ev[8];
     pthread_mutex_lock(&r->mu);
     while (!r->stopping) {
+        pthread_mutex_unlock(&r->mu);
+        /* The device is the loop's alone for reading (sends, from any
+         * thread under the lock, do not touch the arena). */
         uint64_t now = tapir_now_us();
-        stack_set_time(r->st, now);
         bool more = false;
-        for (int n = 0;; n++) {
-            if (n == RUNNER_BATCH) {
+        int n = 0;
+        uint32_t used = 0;
+        for (;;) {
+            if (n == RUNNER_BATCH || RUNNER_ARENA - used < TAPIR_MAX_FRAME) {
                 more = true;
                 break;
             }
-            ssize_t k = tapir_device_recv(r->dev, r->frame, sizeof r->frame, now);
+            ssize_t k = tapir_device_recv(r->dev, r->arena + used, TAPIR_MAX_FRAME, now);
             if (k <= 0) {
                 if (k < 0)
                     r->dev_errors++;
                 break;
             }
             /* STACK_RX_BATCH: stack_poll below ends the batch. */
-            stack_input_flags(r->st, r->ifindex, r->frame, (size_t)k, now,
-                              STACK_RX_BATCH |
-                              ((r->dev->rx_flags & TAPIR_RX_TCP4_CSUM_OK) ? STACK_RX_TCP4_CSUM_OK : 0));
+            r->slot[n++] = (struct rx_slot){
+                .off = used,
+                .len = (uint32_t)k,
+                .flags = STACK_RX_BATCH |
+                         ((r->dev->rx_flags & TAPIR_RX_TCP4_CSUM_OK) ? STACK_RX_TCP4_CSUM_OK : 0),
+            };
+            used += ((uint32_t)k + 63u) & ~63u;
         }
+        pthread_mutex_lock(&r->mu);
+        stack_set_time(r->st, now);
+        for (int i = 0; i < n; i++)
+            stack_input_flags(r->st, r->ifindex, r->arena + r->slot[i].off, r->slot[i].len, now,
+                              r->slot[i].flags);
         stack_poll(r->st, now);
         uint64_t dl = stack_next_deadline(r->st);
         uint64_t ddl = tapir_device_next_deadline(r->dev);
@@ -272,6 +297,7 @@ static void destroy(tapir_runner *r)
     if (r->kickfd >= 0)
         close(r->kickfd);
     pthread_mutex_destroy(&r->mu);
+    free(r->arena);
     free(r);
 }
 
@@ -333,12 +359,21 @@ static tapir_runner *start(struct tapir_device *dev, const struct runner_config 
     }
     pthread_mutex_init(&r->mu, NULL);
     r->epfd = r->tfd = r->kickfd = -1;
+    r->arena = malloc(RUNNER_ARENA);
+    if (!r->arena) {
+        tapir_device_close(dev);
+        pthread_mutex_destroy(&r->mu);
+        free(r);
+        set_error(ENOMEM, "out of memory");
+        return NULL;
+    }
     uint64_t seed = c->seed;
     if (!c->has_seed && getrandom(&seed, sizeof seed, 0) != sizeof seed)
         seed = tapir_now_us() ^ ((uint64_t)getpid() << 32);
     r->dev = wrap(dev, c, seed);
     if (!r->dev) {
         pthread_mutex_destroy(&r->mu);
+        free(r->arena);
         free(r);
         return NULL;
     }

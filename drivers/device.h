@@ -20,7 +20,9 @@ struct tapir_device_ops {
     int (*send)(struct tapir_device *d, const uint8_t *frame, size_t len, const struct pkt *meta);
     /* Receives one frame into buf if one is ready at time now (µs).
      * Returns its length, 0 if none is ready, or -errno.  Sets d->rx_flags
-     * (and rx_csum_*) for that frame. */
+     * (and rx_csum_*) for that frame.  One thread receives (the runner's
+     * loop, without the stack lock) while others may send: a device whose
+     * send and recv share state locks inside. */
     ssize_t (*recv)(struct tapir_device *d, uint8_t *buf, size_t cap, uint64_t now);
     /* A file descriptor that becomes readable when recv may have a frame, or -1. */
     int (*fd)(struct tapir_device *d);

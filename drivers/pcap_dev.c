@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <pcap/pcap.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,18 +18,23 @@ struct pcapdev {
     struct tapir_device dev;
     pcap_t *pc;
     int fd;
+    /* One pcap_t is not for two threads at once, and recv runs while
+     * another thread may send (device.h). */
+    pthread_mutex_t mu;
 };
 
 static int pd_send(struct tapir_device *d, const uint8_t *frame, size_t len, const struct pkt *meta)
 {
     (void)meta;
     struct pcapdev *p = d->priv;
-    if (pcap_inject(p->pc, frame, len) < 0)
-        return errno ? -errno : -EIO;
-    return 0;
+    pthread_mutex_lock(&p->mu);
+    errno = 0;
+    int rc = pcap_inject(p->pc, frame, len) < 0 ? (errno ? -errno : -EIO) : 0;
+    pthread_mutex_unlock(&p->mu);
+    return rc;
 }
 
-static ssize_t pd_recv(struct tapir_device *d, uint8_t *buf, size_t cap, uint64_t now)
+static ssize_t pd_recv_locked(struct tapir_device *d, uint8_t *buf, size_t cap, uint64_t now)
 {
     (void)now;
     struct pcapdev *p = d->priv;
@@ -46,6 +52,15 @@ static ssize_t pd_recv(struct tapir_device *d, uint8_t *buf, size_t cap, uint64_
         memcpy(buf, data, h->caplen);
         return (ssize_t)h->caplen;
     }
+}
+
+static ssize_t pd_recv(struct tapir_device *d, uint8_t *buf, size_t cap, uint64_t now)
+{
+    struct pcapdev *p = d->priv;
+    pthread_mutex_lock(&p->mu);
+    ssize_t n = pd_recv_locked(d, buf, cap, now);
+    pthread_mutex_unlock(&p->mu);
+    return n;
 }
 
 static int pd_fd(struct tapir_device *d)
@@ -71,6 +86,7 @@ static void pd_close(struct tapir_device *d)
 {
     struct pcapdev *p = d->priv;
     pcap_close(p->pc);
+    pthread_mutex_destroy(&p->mu);
     free(p);
 }
 
@@ -107,6 +123,7 @@ struct tapir_device *tapir_pcap_open(const char *ifname, char err[256])
         snprintf(err, 256, "out of memory");
         return NULL;
     }
+    pthread_mutex_init(&p->mu, NULL);
     p->pc = pcap_create(ifname, err);
     if (!p->pc)
         goto fail;
@@ -143,6 +160,7 @@ struct tapir_device *tapir_pcap_open(const char *ifname, char err[256])
 fail:
     if (p->pc)
         pcap_close(p->pc);
+    pthread_mutex_destroy(&p->mu);
     free(p);
     return NULL;
 }
