@@ -9,11 +9,11 @@
  *   3. stack_poll: timers due, looped-back packets, the batch's owed ACKs;
  *   4. note the earliest deadline (the stack's timers, the device's own
  *      delayed frames) as sleep_until and arm the timerfd for it;
- * then it unlocks and, when the device had no more, sleeps in epoll_wait on the device fd, the timerfd and
- * an eventfd (the kick).  An application thread that arms an earlier timer
- * (a retransmission, a new ARP request) kicks the loop from unlock(), which
- * compares the stack's new deadline with sleep_until: one eventfd write,
- * only when it matters.
+ * then it unlocks and, when the device had no more, sleeps in epoll_wait on
+ * the device fd, the timerfd and an eventfd (the kick).  An application
+ * thread that arms an earlier timer (a retransmission, a new ARP request)
+ * kicks the loop from unlock(), which compares the stack's new deadline with
+ * sleep_until: one eventfd write, only when it matters.
  */
 #include "api/runner.h"
 
