@@ -112,9 +112,14 @@ veth_pair() {
 
 # start_bg NAME cmd...: runs cmd in the background as NAME, output to
 # $(log_of NAME); its PID is $(pid_of NAME), stopped at exit if still running.
+# The log is emptied here, before the child starts: the child's own
+# redirection happens later, in the child, so a wait_log right after a
+# restart under the same name could read the previous process's "listening"
+# and talk to nobody (tap_offload, api_echo and tcp_conn_loop failed so).
 start_bg() {
     local name=$1; shift
-    "$@" >"$TMPD/$name.log" 2>&1 &
+    : >"$TMPD/$name.log"
+    "$@" >>"$TMPD/$name.log" 2>&1 &
     _BG[$name]=$!
 }
 pid_of() { echo "${_BG[$1]}"; }
