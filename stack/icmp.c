@@ -93,6 +93,15 @@ static bool echo_reply_source_routed(struct stack *st, const struct ip_rx *rx, c
     size_t n = (size_t)(o[1] - 3) / 4;
     if (n == 0)
         return false;
+    /* Gn, the first hop back, is whatever the requester wrote there: every
+     * other reply goes to a source the input checked for martians, so this
+     * one must be a plausible unicast neighbour too, never a broadcast,
+     * multicast, loopback, unspecified or own address (a forged route would
+     * turn us into a reflector).  Such a request goes unanswered. */
+    uint32_t gn = get32(o + 3 + 4 * (n - 1));
+    if (gn == 0 || ip4_is_multicast(gn) || ip4_is_reserved_e(gn) || ip4_is_loopback(gn) ||
+        ip4_is_broadcast(st, gn) || stack_is_local4(st, gn))
+        return true;
     size_t olen = 3 + 4 * n, hl = IPV4_HDR_LEN + ((olen + 3) & ~(size_t)3);
     struct pkt *p = pkt_alloc(hl + ICMP_HDR_LEN + r->data_len);
     if (!p)
@@ -104,7 +113,7 @@ static bool echo_reply_source_routed(struct stack *st, const struct ip_rx *rx, c
     b[8] = st->cfg.ip_default_ttl ? st->cfg.ip_default_ttl : IP4_DEFAULT_TTL;
     b[9] = IPPROTO_NUM_ICMP;
     put32(b + 12, from);
-    put32(b + 16, get32(o + 3 + 4 * (n - 1)));          /* Gn: the first hop back */
+    put32(b + 16, gn);                                  /* Gn: the first hop back */
     uint8_t *ro = b + IPV4_HDR_LEN;
     ro[0] = o[0];
     ro[1] = (uint8_t)olen;

@@ -420,6 +420,31 @@ Test(ipv4, completed_source_route_delivered_and_echo_reversed)
     teardown(&f);
 }
 
+/* The first hop back is the last address of a route the requester wrote:
+ * a hostile echo request must not make us send to a broadcast, multicast,
+ * loopback, unspecified or own address (every other reply goes to the
+ * martian-checked source).  Such a request gets no reply. */
+Test(ipv4, source_routed_echo_never_answered_to_a_martian_hop)
+{
+    struct netfix f;
+    setup(&f);
+    uint8_t icmp[64];
+    size_t n = echo(icmp, 16);
+    const uint32_t S = IP4(203, 0, 113, 9);
+    const uint32_t bad[] = {IP4(255, 255, 255, 255), IP4(198, 18, 0, 255), IP4(224, 0, 0, 1),
+                            IP4(127, 0, 0, 1), NET_OUR, 0, IP4(240, 0, 0, 1)};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct ipv4_hdr h = hdr(S, NET_OUR, 1);
+        uint8_t opts[8] = {IPV4_OPT_LSRR, 7, 8};   /* completed: {Gn}; EOL */
+        put32(opts + 3, bad[i]);
+        feed_ip_opts(&f, &h, opts, sizeof opts, icmp, n);
+        stack_poll(f.st, f.now);
+        cr_assert_eq(f.st->ctr.icmp_tx_echo_replies, 0, "hop %zu: a reply went to %08x", i, bad[i]);
+        cr_assert_eq(f.cap.count, 0, "hop %zu: a frame went out", i);
+    }
+    teardown(&f);
+}
+
 Test(ipv4, martians_and_strangers_dropped)
 {
     struct netfix f;
