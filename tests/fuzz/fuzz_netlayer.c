@@ -21,10 +21,12 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "stack/checksum.h"
 #include "stack/socket.h"
 #include "stack/stack.h"
 #include "stack/wire/eth.h"
 #include "stack/wire/ipv4.h"
+#include "stack/wire/wire.h"
 
 static struct stack *st;
 static int eth, tun;
@@ -110,6 +112,7 @@ int main(int argc, char **argv)
         /* No files: a valid IPv4 frame (UDP or ICMP, maybe a fragment) mutated. */
         for (long k = 0; k < n; k++) {
             uint8_t in[1600];
+            memset(in, 0, sizeof in);
             size_t len;
             in[0] = (uint8_t)(rnd() & 7);
             memcpy(in + 1, mac, 6);
@@ -126,11 +129,46 @@ int main(int argc, char **argv)
             int flips = (int)(rnd() % 8);
             for (int i = 0; i < flips; i++)
                 in[1 + rnd() % (len - 1)] = (uint8_t)rnd();
+            bool whole = false;
+            if (rnd() % 4 == 0) {
+                /* Options (source routes among them) under a correct
+                 * checksum, so they get past ipv4_parse's checksum test:
+                 * the option walkers and the reversed-route echo reply. */
+                size_t olen = 4 * (1 + rnd() % 10);
+                uint8_t *ip = in + 15;
+                memmove(ip + 20 + olen, ip + 20, 40);
+                static const uint8_t kinds[] = {0, 1, IPV4_OPT_LSRR, IPV4_OPT_SSRR, 7, 68};
+                for (size_t i = 0; i < olen;) {
+                    uint8_t k = kinds[rnd() % sizeof kinds];
+                    ip[20 + i++] = k;
+                    if (k > 1 && i < olen) {
+                        size_t room = olen - i + 1, l = rnd() % 2 ? 3 + 4 * (rnd() % 9) : rnd() % 42;
+                        ip[20 + i] = (uint8_t)(l > room && rnd() % 4 ? room : l);
+                        ip[20 + i + 1 < 20 + olen ? 20 + i + 1 : 20 + i] = (uint8_t)(rnd() % 48);
+                        size_t end = i - 1 + (ip[20 + i] >= 2 ? ip[20 + i] : 2);
+                        for (i += 2; i < end && i < olen; i++)
+                            ip[20 + i] = (uint8_t)((rnd() & 1) ? 198 : rnd());
+                    }
+                }
+                ip[0] = (uint8_t)(0x40 | (20 + olen) / 4);
+                ip[9] = (rnd() & 1) ? 1 : 17;
+                if (ip[9] == 1 && rnd() % 2) { /* an echo request, often valid */
+                    uint8_t *ic = ip + 20 + olen;
+                    ic[0] = 8, ic[1] = 0;
+                    put16(ic + 2, 0);
+                    put16(ic + 2, csum_finish(csum_add(0, ic, 40)));
+                }
+                put16(ip + 2, (uint16_t)(20 + olen + 40));
+                put16(ip + 10, 0);
+                put16(ip + 10, csum_finish(csum_add(0, ip, 20 + olen)));
+                len = 15 + 20 + olen + 40;
+                whole = rnd() % 4 != 0;
+            }
             if (in[0] & 1) { /* TUN: no Ethernet header */
                 memmove(in + 1, in + 15, len - 15);
                 len -= 14;
             }
-            LLVMFuzzerTestOneInput(in, rnd() % (len + 1));
+            LLVMFuzzerTestOneInput(in, whole ? len : rnd() % (len + 1));
         }
     }
     for (int i = 0; i < 4; i++)
