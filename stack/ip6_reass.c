@@ -43,6 +43,9 @@ struct dgram {
     uint8_t *head;
     size_t head_len, nh_off;
     uint8_t next;              /* Next Header of the fragmentable part */
+    bool head_link_mcast;      /* the first fragment came in a link-layer multicast or
+                                * broadcast frame: no Time Exceeded about it (RFC 4443
+                                * 2.4 e.4, e.5) */
     struct timer timer;
 };
 
@@ -111,7 +114,7 @@ static void reass_timeout(struct stack *st, struct timer *t)
                 }
                 q[4] = (uint8_t)((qlen - IP6_HDR_LEN) >> 8);
                 q[5] = (uint8_t)(qlen - IP6_HDR_LEN);
-                icmp6_send_error(st, d->ifindex, q, qlen, false, ICMP6_TIME_EXCEEDED, ICMP6_TIMEX_REASS, 0);
+                icmp6_send_error(st, d->ifindex, q, qlen, d->head_link_mcast, ICMP6_TIME_EXCEEDED, ICMP6_TIMEX_REASS, 0);
             }
         }
     }
@@ -270,6 +273,7 @@ int ip6_reass_input(struct stack *st, int ifindex, const uint8_t *pkt, size_t le
         d->head_len = x->frag_off;
         d->nh_off = x->nh_off;
         d->next = x->frag.next;
+        d->head_link_mcast = link_mcast;
         r->bytes += d->head_len;
     }
     /* Complete?  First and last present and no hole between. */

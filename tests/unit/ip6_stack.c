@@ -651,6 +651,30 @@ Test(ip6_stack, reassembly_timeout_sends_time_exceeded)
     f6_teardown(&f);
 }
 
+/* RFC 4443 2.4 (e.4, e.5) holds for the reassembly timeout too: a first
+ * fragment that came in a link-layer broadcast or multicast frame earns no
+ * Time Exceeded when the rest never comes. */
+Test(ip6_stack, reassembly_timeout_silent_for_link_multicast_first_fragment)
+{
+    struct f6 f;
+    f6_setup(&f, true);
+    know_peer(&f);
+    static uint8_t m[5000];
+    big_echo(m, 3000);
+    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    uint8_t fh[8];
+    struct ip6_frag fr6 = {.next = IP6_NH_ICMPV6, .offset = 0, .more = true, .id = 6};
+    ip6_frag_emit(fh, &fr6);
+    size_t len = f6_frame(fbuf, PEER_G, MY_G, 64, IP6_NH_FRAGMENT, fh, 8, 0xff, m, 1448);
+    f6_feed(&f, fbuf, relink(fbuf, len, bcast));
+    cr_assert_eq(ip6_reass_count(f.st), 1, "the first fragment was taken in");
+    f6_advance(&f, (uint64_t)IP6_REASS_TIMEOUT_MS * 1000 + 1000000);
+    cr_assert_eq(f.st->ctr.ip6_reass_timeouts, 1);
+    size_t off = 0;
+    cr_assert_null(f6_pop_icmp(&f, ICMP6_TIME_EXCEEDED, &off), "no error about a broadcast frame");
+    f6_teardown(&f);
+}
+
 Test(ip6_stack, reassembly_bad_fragments)
 {
     struct f6 f;
