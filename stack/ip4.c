@@ -212,7 +212,7 @@ void ip4_input(struct stack *st, int ifindex, const uint8_t *pkt, size_t len, bo
     if (ipv4_is_fragment(&h)) {
         uint8_t *whole = NULL;
         size_t whole_len = 0;
-        if (ip4_reass_input(st, ifindex, &h, pkt, &whole, &whole_len) != 1)
+        if (ip4_reass_input(st, ifindex, &h, pkt, bcast, &whole, &whole_len) != 1)
             return;
         struct ipv4_hdr wh;
         if (ipv4_parse(whole, whole_len, &wh, false) == 0)

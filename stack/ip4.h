@@ -40,10 +40,12 @@ bool ip4_is_broadcast(const struct stack *st, uint32_t dst);
 int ip4_reass_init(struct stack *st);
 void ip4_reass_destroy(struct stack *st);
 /* Feeds one fragment (pkt: whole IPv4 packet, h: its parsed header).
+ * bcast: it came as a broadcast, link-layer or IP (RFC 1122 3.2.2: no ICMP
+ * error about it, the reassembly timeout's included).
  * 1: the datagram is complete; *out (malloc'd: a 20..60-byte header with
  * total length fixed and no fragment bits, then the payload) and *out_len
  * are the caller's to free.  0: held.  < 0: dropped (counted). */
-int ip4_reass_input(struct stack *st, int ifindex, const struct ipv4_hdr *h, const uint8_t *pkt,
+int ip4_reass_input(struct stack *st, int ifindex, const struct ipv4_hdr *h, const uint8_t *pkt, bool bcast,
                     uint8_t **out, size_t *out_len);
 /* Bytes held / datagrams in progress (tests). */
 size_t ip4_reass_bytes(const struct stack *st);

@@ -43,6 +43,7 @@ struct reass_dgram {
     unsigned nfrags;
     uint8_t hdr[IPV4_MAX_HDR_LEN]; /* the first fragment's header */
     uint8_t hdr_len;               /* 0 until the first fragment came */
+    bool hdr_bcast;                /* ... as a (link-layer) broadcast: no ICMP error about it */
 };
 
 struct ip4_reass {
@@ -119,7 +120,7 @@ static void expire(struct stack *st, struct timer *t)
             .l4_len = 8,
             .ip_hdr = quote,
             .ip_hdr_len = d->hdr_len,
-            .dst_broadcast = ip4_is_broadcast(st, d->dst),
+            .dst_broadcast = d->hdr_bcast || ip4_is_broadcast(st, d->dst),
             .dst_multicast = ip4_is_multicast(d->dst),
         };
         icmp_send_error(st, &about, ICMP_TIME_EXCEEDED, ICMP_EXC_FRAGTIME, 0);
@@ -176,7 +177,7 @@ static bool make_room(struct stack *st, size_t need, const struct reass_dgram *k
     return true;
 }
 
-int ip4_reass_input(struct stack *st, int ifindex, const struct ipv4_hdr *h, const uint8_t *pkt,
+int ip4_reass_input(struct stack *st, int ifindex, const struct ipv4_hdr *h, const uint8_t *pkt, bool bcast,
                     uint8_t **out, size_t *out_len)
 {
     struct ip4_reass *r = st->reass4;
@@ -290,6 +291,7 @@ int ip4_reass_input(struct stack *st, int ifindex, const struct ipv4_hdr *h, con
     if (off == 0 && !d->hdr_len) {
         memcpy(d->hdr, pkt, h->hdr_len);
         d->hdr_len = h->hdr_len;
+        d->hdr_bcast = bcast;
     }
     if (!d->total || d->received != d->total || !d->hdr_len)
         return 0;

@@ -902,6 +902,27 @@ Test(reass, timeout_sends_time_exceeded_and_frees)
     teardown(&f);
 }
 
+/* RFC 1122 3.2.2: no ICMP error about a datagram that came as a link-layer
+ * broadcast, the reassembly timeout's Time Exceeded included. */
+Test(reass, timeout_silent_for_link_broadcast_first_fragment)
+{
+    struct netfix f;
+    setup(&f);
+    struct sock *s = raw253(&f);
+    struct ipv4_hdr h = hdr(NET_PEER, NET_OUR, 253);
+    h.id = 11;
+    h.mf = true;
+    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    feed_ip(&f, &h, pattern, 800, bcast);
+    cr_assert_eq(ip4_reass_count(f.st), 1, "the first fragment was taken in");
+    f.now += (uint64_t)IP4_REASS_TIMEOUT_MS * 1000 + 1000;
+    stack_poll(f.st, f.now);
+    cr_assert_eq(f.st->ctr.ip_reass_timeouts, 1);
+    cr_assert_eq(f.cap.count, 0, "no time exceeded about a link-layer broadcast");
+    sock_close(s);
+    teardown(&f);
+}
+
 Test(reass, memory_and_count_caps)
 {
     struct netfix f;
