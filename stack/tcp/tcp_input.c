@@ -809,7 +809,10 @@ static void process_urg(struct tcpcb *tp, const struct seg *s)
 {
     if (!(s->flags & TCP_URG) || !s->h.urg)
         return;
-    uint32_t up = s->seq + s->h.urg;
+    /* An offset from the segment's own SEG.SEQ (the header's, as Linux's
+     * tcp_check_urg), not from s->seq, which trim() moved past a duplicate
+     * front and the SYN-SENT path past the SYN. */
+    uint32_t up = s->h.seq + s->h.urg;
     uint32_t read_pos = tp->rcv_nxt - tp->rcvbuf.len;
     if ((!tp->rcv_urg || seq_gt(up, tp->rcv_up)) && seq_gt(up, read_pos)) {
         tp->rcv_up = up;
