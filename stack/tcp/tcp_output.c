@@ -402,7 +402,21 @@ int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags)
     int rc = trained ? 0
                      : send_pkt(st, &tp->laddr, &tp->faddr, p, tp->sk.ttl, tos, sock_ip_df(&tp->sk, true),
                                 tp->sk.bound_ifindex);
-    if (rc == -ENOBUFS && len && end == tp->snd_nxt && seq_gt(end, seq) && !syn && !(flags & TCP_RST)) {
+    if (rc == -EMSGSIZE && len && !syn && !(flags & TCP_RST)) {
+        /* IP refused a DF datagram larger than the path MTU it knows, which
+         * an ICMP error this connection did not see or believe lowered (one
+         * about another connection to the same host, or UDP's).  Nothing
+         * would ever tell this connection otherwise: it follows the path's
+         * MTU now, as Linux's tcp_current_mss does on every send, and the
+         * segment counts as refused (below: resent smaller). */
+        uint32_t path_mss = tcp_path_mss(st, &tp->faddr);
+        if (path_mss < tp->snd_mss) {
+            tp->snd_mss = (uint16_t)path_mss;
+            tcp_update_mss(tp);
+        }
+    }
+    if ((rc == -ENOBUFS || rc == -EMSGSIZE) && len && end == tp->snd_nxt && seq_gt(end, seq) && !syn &&
+        !(flags & TCP_RST)) {
         /* New data the interface refused (its queue full or dropping) never
          * left: as in Linux, it is not counted as sent, so SND.NXT steps
          * back and the probe timer retries it (tcp_output arms it) without

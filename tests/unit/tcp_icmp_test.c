@@ -249,6 +249,66 @@ Test(tcp_icmp, frag_needed_mss_has_a_floor)
     close_conn(&c);
 }
 
+/* TCP follows the path MTU that IP knows, not only the ICMP errors it
+ * believed itself (Linux's tcp_current_mss reads the route's each time): a
+ * "fragmentation needed" that lowered the path's MTU but quoted another
+ * connection (or a sequence number not in flight: not believed by this
+ * one) made IP refuse every full DF segment of this connection locally, and
+ * nothing ever told it why: no data left again until it timed out. */
+Test(tcp_icmp, follows_a_path_mtu_lowered_for_another_connection)
+{
+    struct conn c;
+    open_syn_sent(&c);
+    struct tcpcb *tp = tcp_from_sock(c.s);
+    uint8_t seg[24];
+    struct tcp_hdr h;
+    memset(&h, 0, sizeof h);
+    h.sport = 80;
+    h.dport = c.lport;
+    h.seq = 5000;
+    h.ack = c.iss + 1;
+    h.flags = TCP_SYN | TCP_ACK;
+    h.win = 65535;
+    h.opt.mss_ok = true;
+    h.opt.mss = 1460;
+    size_t n = tcp_hdr_write(seg, &h);
+    struct ipaddr src = ip4(NET_PEER), dst = ip4(NET_OUR);
+    tcp_set_checksum(&src, &dst, seg, n);
+    feed_ip(&c.f, NET_PEER, 6, seg, n);
+    cr_assert_eq(tp->state, TCPS_ESTABLISHED);
+    cr_assert_eq(tp->snd_mss, 1460);
+    capture_clear(&c.f.cap);
+    /* The path to NET_PEER is 1000 bytes now, as a router said about a
+     * segment of some other connection (here: a sequence not in flight). */
+    icmp_about_syn(&c, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1000, 0x40000000);
+    cr_assert_eq(tp->snd_mss, 1460, "this connection did not believe it");
+    static char data[4000];
+    memset(data, 'd', sizeof data);
+    cr_assert_eq(sock_send(c.s, data, sizeof data, 0, NULL), (ssize_t)sizeof data);
+    size_t sent = 0, biggest = 0;
+    for (int i = 0; i < 50 && sent < sizeof data; i++) {
+        struct cap_frame *fr;
+        while ((fr = capture_pop(&c.f.cap))) {
+            struct ipv4_hdr ih;
+            if (fr->len > ETH_HDR_LEN + 40 &&
+                ipv4_parse(fr->data + ETH_HDR_LEN, fr->len - ETH_HDR_LEN, &ih, true) == 0 && ih.proto == 6) {
+                size_t thl = (size_t)(fr->data[ETH_HDR_LEN + ih.hdr_len + 12] >> 4) * 4;
+                size_t pl = ih.total_len - ih.hdr_len - thl;
+                sent += pl;
+                if (ih.total_len > biggest)
+                    biggest = ih.total_len;
+            }
+            free(fr);
+        }
+        c.f.now += 100000;
+        stack_poll(c.f.st, c.f.now);
+    }
+    cr_assert_leq(biggest, 1000, "a %zu-byte datagram for a 1000-byte path", biggest);
+    cr_assert_geq(sent, sizeof data, "only %zu of %zu bytes left (%lu refused for DF)", sent, sizeof data,
+                  (unsigned long)c.f.st->ctr.ip_frag_df_drops);
+    close_conn(&c);
+}
+
 /* Source quench (RFC 6633; RFC 9293 3.9: MUST silently discard) and
  * redirects (a host need not act on them; tapir does not) change nothing:
  * not the state, not the error to report. */
