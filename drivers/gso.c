@@ -33,6 +33,10 @@ int tapir_gso_segment(const uint8_t *frame, size_t len, const struct pkt *meta, 
     bool v4 = frame[l3] >> 4 == 4;
     if (!v4 && (frame[l3] >> 4 != 6 || l4 < l3 + 40))
         return -EINVAL;
+    /* Each piece's IPv4 header checksum covers IHL words: they must lie
+     * before the transport header. */
+    if (v4 && ((frame[l3] & 0x0f) < 5 || l3 + (size_t)(frame[l3] & 0x0f) * 4 > l4))
+        return -EINVAL;
     size_t thl = (size_t)(frame[l4 + 12] >> 4) * 4;
     if (thl < TCP_HDR_LEN || l4 + thl > len)
         return -EINVAL;

@@ -185,6 +185,25 @@ Test(gso, nonsense_metadata_refused)
     cr_assert_eq(p.n, 0);
 }
 
+/* The IPv4 header length must fit before the transport header csum_start
+ * names: the header checksum of each piece is computed over it (an IHL of
+ * 15 in front of a TCP header 20 bytes in read past the piece). */
+Test(gso, ipv4_header_longer_than_its_place_refused)
+{
+    static uint8_t b[4000];
+    struct pkt meta;
+    size_t len = super_frame(b, true, 100, TCP_ACK, &meta);
+    meta.gso_size = 1;
+    meta.gso_type = PKT_GSO_TCPV4;
+    b[14] = 0x4f;   /* IHL 15: 60 bytes, but the TCP header is 20 bytes in */
+    struct pieces p = {0};
+    cr_assert_eq(tapir_gso_segment(b, len, &meta, keep_piece, &p), -EINVAL);
+    cr_assert_eq(p.n, 0);
+    b[14] = 0x44;   /* IHL 4: shorter than any IPv4 header */
+    cr_assert_eq(tapir_gso_segment(b, len, &meta, keep_piece, &p), -EINVAL);
+    pieces_free(&p);
+}
+
 /* ---- TCP trains ---- */
 
 #define MAXF 8192
