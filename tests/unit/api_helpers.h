@@ -77,4 +77,28 @@ static inline double api_now(void)
 
 #define API_OK(call) cr_assert((call) >= 0, "%s: %s", #call, tapir_strerror())
 
+/* A TCP listener on 127.0.0.1 (a port the stack picks) and its address. */
+static inline int api_tcp_listener(tapir_addr *where)
+{
+    int l = tapir_socket(TAPIR_AF_INET, TAPIR_SOCK_STREAM, 0);
+    cr_assert_geq(l, 0, "%s", tapir_strerror());
+    API_OK(tapir_bind(l, TAPIR_ADDR("127.0.0.1", 0)));
+    API_OK(tapir_listen(l, TAPIR_BACKLOG_DEFAULT));
+    API_OK(tapir_getsockname(l, where));
+    return l;
+}
+
+/* A connected TCP pair over loopback: *c the connecting side, *a the
+ * accepted one. */
+static inline void api_tcp_pair(int *c, int *a)
+{
+    tapir_addr la;
+    int l = api_tcp_listener(&la);
+    *c = tapir_socket(TAPIR_AF_INET, TAPIR_SOCK_STREAM, 0);
+    API_OK(tapir_connect(*c, &la));
+    *a = tapir_accept(l, NULL);
+    cr_assert_geq(*a, 0, "%s", tapir_strerror());
+    tapir_close(l);
+}
+
 #endif

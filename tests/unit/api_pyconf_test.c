@@ -27,26 +27,6 @@ static int udp(void)
     return s;
 }
 
-static int listener(tapir_addr *where)
-{
-    int l = tcp();
-    API_OK(tapir_bind(l, TAPIR_ADDR("127.0.0.1", 0)));
-    API_OK(tapir_listen(l, TAPIR_BACKLOG_DEFAULT));
-    API_OK(tapir_getsockname(l, where));
-    return l;
-}
-
-static void pair(int *c, int *a)
-{
-    tapir_addr la;
-    int l = listener(&la);
-    *c = tcp();
-    API_OK(tapir_connect(*c, &la));
-    *a = tapir_accept(l, NULL);
-    cr_assert_geq(*a, 0, "%s", tapir_strerror());
-    tapir_close(l);
-}
-
 /* A port on 127.0.0.1 nobody listens on. */
 static int closed_port(void)
 {
@@ -95,7 +75,7 @@ Test(api_pyconf, dontwait_in_timeout_mode_times_out)
 {
     int c, a;
     char buf[4];
-    pair(&c, &a);
+    api_tcp_pair(&c, &a);
     API_OK(tapir_settimeout(c, 0.2));
     /* c.settimeout(0.1); c.recv(1, MSG_DONTWAIT) -> TimeoutError: timed out */
     API_TIMED(0.19, 1.0, cr_assert_eq(tapir_recv(c, buf, 1, TAPIR_MSG_DONTWAIT), -1));
@@ -167,7 +147,7 @@ Test(api_pyconf, recv_zero_returns_at_once)
     cr_assert_eq(tapir_recv(s, buf, 0, 0), 0);
 
     int c, a;
-    pair(&c, &a);
+    api_tcp_pair(&c, &a);
     /* connected, blocking, nothing to read: c.recv(0) -> b'' at once */
     API_TIMED(0, 0.1, cr_assert_eq(tapir_recv(c, buf, 0, 0), 0));
     tapir_close(c);
@@ -203,7 +183,7 @@ Test(api_pyconf, recv_zero_returns_at_once)
 Test(api_pyconf, connect_again_reports_the_attempt_in_progress)
 {
     tapir_addr la;
-    int l = listener(&la);
+    int l = api_tcp_listener(&la);
     int c = tcp();
     API_OK(tapir_setblocking(c, false));
     /* c.setblocking(False); c.connect_ex(addr) -> 115 */
@@ -284,7 +264,7 @@ Test(api_pyconf, getpeername_after_a_reset_is_enotconn)
 {
     int c, a;
     tapir_addr peer;
-    pair(&c, &a);
+    api_tcp_pair(&c, &a);
     struct {
         int onoff, linger;
     } lg = {1, 0};
@@ -304,7 +284,7 @@ Test(api_pyconf, getpeername_after_a_reset_is_enotconn)
     tapir_close(c);
 
     /* The peer's FIN leaves the peer name: c.getpeername() -> ('127.0.0.1', port) */
-    pair(&c, &a);
+    api_tcp_pair(&c, &a);
     tapir_close(a);
     usleep(50000);
     API_OK(tapir_getpeername(c, &peer));
@@ -478,7 +458,7 @@ Test(api_pyconf, loopback_delivery_is_done_when_send_returns)
      * not need it here: reading a pushed segment sends the delayed ACK at
      * once, tcp_cleanup_rbuf; tapir waits for the delayed-ACK timer.) */
     int c, a;
-    pair(&c, &a);
+    api_tcp_pair(&c, &a);
     API_OK(tapir_setsockopt_int(c, TAPIR_SOL_TCP, TAPIR_TCP_NODELAY, 1));
     API_OK(tapir_setblocking(a, false));
     for (int i = 0; i < 50; i++) {
@@ -525,7 +505,7 @@ Test(api_pyconf, waitall_in_timeout_mode_returns_what_is_there)
 {
     int c, a;
     char buf[16];
-    pair(&c, &a);
+    api_tcp_pair(&c, &a);
     cr_assert_eq(tapir_send(c, "hello", 5, 0), 5);
     API_OK(tapir_settimeout(a, 1.0));
     /* a.settimeout(1.0); a.recv(10, MSG_WAITALL) -> b'hello' at once (non-blocking underneath) */
@@ -545,7 +525,7 @@ Test(api_pyconf, waitall_in_timeout_mode_returns_what_is_there)
 Test(api_pyconf, connect_to_the_unspecified_address_is_this_host)
 {
     tapir_addr la, peer;
-    int l = listener(&la);
+    int l = api_tcp_listener(&la);
     int c = tcp();
     /* c.connect(('', port)); c.getpeername() -> ('127.0.0.1', port) */
     API_OK(tapir_connect(c, TAPIR_ADDR("", la.port)));
@@ -720,7 +700,7 @@ Test(api_pyconf, shutdown_of_a_listener)
 {
     for (int how = TAPIR_SHUT_RD; how <= TAPIR_SHUT_RDWR; how++) {
         tapir_addr la;
-        int l = listener(&la), v = -1;
+        int l = api_tcp_listener(&la), v = -1;
         API_OK(tapir_settimeout(l, 0.2));
         /* l.shutdown(how) -> None for all three */
         API_OK(tapir_shutdown(l, how));

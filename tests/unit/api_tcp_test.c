@@ -45,34 +45,11 @@ static void *read_all(void *arg)
     return NULL;
 }
 
-/* A listener on 127.0.0.1 and its address. */
-static int listener(tapir_addr *where)
-{
-    int l = tapir_socket(TAPIR_AF_INET, TAPIR_SOCK_STREAM, 0);
-    cr_assert_geq(l, 0, "%s", tapir_strerror());
-    API_OK(tapir_bind(l, TAPIR_ADDR("127.0.0.1", 0)));
-    API_OK(tapir_listen(l, TAPIR_BACKLOG_DEFAULT));
-    API_OK(tapir_getsockname(l, where));
-    return l;
-}
-
-/* A connected pair: *c the connecting side, *a the accepted one. */
-static void pair(int *c, int *a)
-{
-    tapir_addr la;
-    int l = listener(&la);
-    *c = tapir_socket(TAPIR_AF_INET, TAPIR_SOCK_STREAM, 0);
-    API_OK(tapir_connect(*c, &la));
-    *a = tapir_accept(l, NULL);
-    cr_assert_geq(*a, 0, "%s", tapir_strerror());
-    tapir_close(l);
-}
-
 Test(api_tcp, connect_accept_echo_repr)
 {
     NEED_TCP();
     tapir_addr la, peer;
-    int l = listener(&la);
+    int l = api_tcp_listener(&la);
     int v;
     API_OK(tapir_getsockopt_int(l, TAPIR_SOL_SOCKET, TAPIR_SO_ACCEPTCONN, &v));
     cr_assert_eq(v, 1);
@@ -122,7 +99,7 @@ Test(api_tcp, nonblocking_connect_and_so_error)
 {
     NEED_TCP();
     tapir_addr la;
-    int l = listener(&la);
+    int l = api_tcp_listener(&la);
     int c = tapir_socket(TAPIR_AF_INET, TAPIR_SOCK_STREAM, 0);
     API_OK(tapir_setblocking(c, false));
     API_TIMED(0, 0.02, cr_assert_eq(tapir_connect(c, &la), -1));
@@ -158,7 +135,7 @@ Test(api_tcp, accept_timeout_and_state_errors)
 {
     NEED_TCP();
     tapir_addr la;
-    int l = listener(&la);
+    int l = api_tcp_listener(&la);
     API_OK(tapir_settimeout(l, 0.2));
     API_TIMED(0.2, 0.25, {
         cr_assert_eq(tapir_accept(l, NULL), -1);
@@ -189,7 +166,7 @@ Test(api_tcp, recv_timeout_and_nonblocking)
 {
     NEED_TCP();
     int c, a;
-    pair(&c, &a);
+    api_tcp_pair(&c, &a);
     char buf[16];
     API_OK(tapir_settimeout(a, 0.15));
     API_TIMED(0.15, 0.2, {
@@ -260,7 +237,7 @@ Test(api_tcp, shutdown_half_close)
 {
     NEED_TCP();
     int c, a;
-    pair(&c, &a);
+    api_tcp_pair(&c, &a);
     cr_assert_eq(tapir_sendall(c, "request", 7, 0), 0);
     API_OK(tapir_shutdown(c, TAPIR_SHUT_WR));
     char buf[32];
@@ -279,7 +256,7 @@ Test(api_tcp, close_flushes_pending_data)
 {
     NEED_TCP();
     int c, a;
-    pair(&c, &a);
+    api_tcp_pair(&c, &a);
     size_t n = 2u << 20;
     char *big = malloc(n), *got = malloc(n + 1);
     for (size_t i = 0; i < n; i++)
@@ -309,7 +286,7 @@ Test(api_tcp, linger_zero_sends_rst)
 {
     NEED_TCP();
     int c, a;
-    pair(&c, &a);
+    api_tcp_pair(&c, &a);
     struct {
         int onoff, linger;
     } lg = {1, 0};
@@ -330,7 +307,7 @@ Test(api_tcp, sendall_50mb_under_timeout)
 {
     NEED_TCP();
     int c, a;
-    pair(&c, &a);
+    api_tcp_pair(&c, &a);
     size_t n = 50u << 20;
     char *big = malloc(n);
     for (size_t i = 0; i < n; i++)
@@ -360,7 +337,7 @@ Test(api_tcp, sendall_timeout_is_for_the_whole_call)
 {
     NEED_TCP();
     int c, a;
-    pair(&c, &a);
+    api_tcp_pair(&c, &a);
     /* Nobody reads a: sendall fills the buffers and must give up 0.3 s after
      * it started, whatever progress it made on the way. */
     size_t n = 64u << 20;
@@ -379,7 +356,7 @@ Test(api_tcp, peek_and_waitall)
 {
     NEED_TCP();
     int c, a;
-    pair(&c, &a);
+    api_tcp_pair(&c, &a);
     cr_assert_eq(tapir_sendall(c, "abcdef", 6, 0), 0);
     char buf[16];
     API_OK(tapir_settimeout(a, 2));
@@ -395,7 +372,7 @@ Test(api_tcp, options)
 {
     NEED_TCP();
     int c, a;
-    pair(&c, &a);
+    api_tcp_pair(&c, &a);
     int v = -1;
     API_OK(tapir_setsockopt_int(c, TAPIR_IPPROTO_TCP, TAPIR_TCP_NODELAY, 1));
     API_OK(tapir_getsockopt_int(c, TAPIR_IPPROTO_TCP, TAPIR_TCP_NODELAY, &v));
@@ -429,7 +406,7 @@ Test(api_tcp, makefile_line_io)
 {
     NEED_TCP();
     int c, a;
-    pair(&c, &a);
+    api_tcp_pair(&c, &a);
     FILE *w = tapir_makefile(a, "wb");
     FILE *r = tapir_makefile(c, "rb");
     cr_assert(w && r, "%s", tapir_strerror());
@@ -461,7 +438,7 @@ Test(api_tcp, makefile_timeout_keeps_data)
 {
     NEED_TCP();
     int c, a;
-    pair(&c, &a);
+    api_tcp_pair(&c, &a);
     API_OK(tapir_settimeout(c, 0.1));
     FILE *r = tapir_makefile(c, "r");
     cr_assert_eq(tapir_sendall(a, "partial", 7, 0), 0);
@@ -603,7 +580,7 @@ Test(api_tcp, sixty_four_threads_echo)
     NEED_TCP();
     enum { N = 64 };
     tapir_addr la;
-    int l = listener(&la);
+    int l = api_tcp_listener(&la);
     struct acceptor ac = {.l = l, .n = N};
     pthread_t at;
     pthread_create(&at, NULL, accept_loop, &ac);
@@ -649,7 +626,7 @@ Test(api_tcp, one_sender_one_receiver_same_socket)
 {
     NEED_TCP();
     int c, a;
-    pair(&c, &a);
+    api_tcp_pair(&c, &a);
     struct dir sc = {c, 4u << 20, 0}, sa = {a, 4u << 20, 0};
     struct reader rc = {c, 0, 0}, ra = {a, 0, 0};
     pthread_t t[4];
