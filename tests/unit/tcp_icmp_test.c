@@ -131,6 +131,35 @@ Test(tcp_icmp, error_quoting_a_sequence_not_in_flight_is_ignored)
     close_conn(&c);
 }
 
+/* The peer's SYN-ACK (seq 5000, MSS 1460, window win) to a SYN-SENT conn,
+ * which must be ESTABLISHED after it. */
+static void synack(struct conn *c, uint16_t win)
+{
+    uint8_t seg[24];
+    struct tcp_hdr h;
+    memset(&h, 0, sizeof h);
+    h.sport = 80;
+    h.dport = c->lport;
+    h.seq = 5000;
+    h.ack = c->iss + 1;
+    h.flags = TCP_SYN | TCP_ACK;
+    h.win = win;
+    h.opt.mss_ok = true;
+    h.opt.mss = 1460;
+    size_t n = tcp_hdr_write(seg, &h);
+    struct ipaddr src = ip4(NET_PEER), dst = ip4(NET_OUR);
+    tcp_set_checksum(&src, &dst, seg, n);
+    feed_ip(&c->f, NET_PEER, 6, seg, n);
+    cr_assert_eq(tcp_from_sock(c->s)->state, TCPS_ESTABLISHED);
+}
+
+/* Completes the handshake of a SYN-SENT conn and forgets what was sent. */
+static void establish(struct conn *c)
+{
+    synack(c, 8192);
+    capture_clear(&c->f.cap);
+}
+
 /* Soft errors: the connection goes on, the application is not told yet (no
  * POLLERR, SO_ERROR 0: a blocking connect keeps waiting), and an answer
  * that comes after all completes the handshake with no error left behind. */
@@ -143,22 +172,7 @@ static void soft_error_then_synack(uint8_t type, uint8_t code)
     cr_assert_eq(tp->state, TCPS_SYN_SENT, "type %u code %u must not abort", type, code);
     cr_assert_eq(sock_poll(c.s) & SOCK_POLLERR, 0, "type %u code %u: no error shown yet", type, code);
     /* The SYN-ACK. */
-    uint8_t seg[24];
-    struct tcp_hdr h;
-    memset(&h, 0, sizeof h);
-    h.sport = 80;
-    h.dport = c.lport;
-    h.seq = 5000;
-    h.ack = c.iss + 1;
-    h.flags = TCP_SYN | TCP_ACK;
-    h.win = 8192;
-    h.opt.mss_ok = true;
-    h.opt.mss = 1460;
-    size_t n = tcp_hdr_write(seg, &h);
-    struct ipaddr src = ip4(NET_PEER), dst = ip4(NET_OUR);
-    tcp_set_checksum(&src, &dst, seg, n);
-    feed_ip(&c.f, NET_PEER, 6, seg, n);
-    cr_assert_eq(tp->state, TCPS_ESTABLISHED);
+    synack(&c, 8192);
     cr_assert_eq(so_error(c.s), 0, "type %u code %u: nothing to report on a live connection", type, code);
     cr_assert(sock_poll(c.s) & SOCK_POLLOUT);
     cr_assert_eq(sock_send(c.s, "x", 1, 0, NULL), 1);
@@ -229,22 +243,7 @@ Test(tcp_icmp, frag_needed_mss_has_a_floor)
     icmp_about_syn(&c, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 300, 0);
     cr_assert_eq(tp->state, TCPS_SYN_SENT, "not an error to abort on");
     cr_assert_eq(tp->soft_err, 0, "nor one to report");
-    uint8_t seg[24];
-    struct tcp_hdr h;
-    memset(&h, 0, sizeof h);
-    h.sport = 80;
-    h.dport = c.lport;
-    h.seq = 5000;
-    h.ack = c.iss + 1;
-    h.flags = TCP_SYN | TCP_ACK;
-    h.win = 8192;
-    h.opt.mss_ok = true;
-    h.opt.mss = 1460;
-    size_t n = tcp_hdr_write(seg, &h);
-    struct ipaddr src = ip4(NET_PEER), dst = ip4(NET_OUR);
-    tcp_set_checksum(&src, &dst, seg, n);
-    feed_ip(&c.f, NET_PEER, 6, seg, n);
-    cr_assert_eq(tp->state, TCPS_ESTABLISHED);
+    synack(&c, 8192);
     cr_assert_eq(tp->snd_mss, 512, "MSS %u", tp->snd_mss);
     close_conn(&c);
 }
@@ -260,22 +259,7 @@ Test(tcp_icmp, follows_a_path_mtu_lowered_for_another_connection)
     struct conn c;
     open_syn_sent(&c);
     struct tcpcb *tp = tcp_from_sock(c.s);
-    uint8_t seg[24];
-    struct tcp_hdr h;
-    memset(&h, 0, sizeof h);
-    h.sport = 80;
-    h.dport = c.lport;
-    h.seq = 5000;
-    h.ack = c.iss + 1;
-    h.flags = TCP_SYN | TCP_ACK;
-    h.win = 65535;
-    h.opt.mss_ok = true;
-    h.opt.mss = 1460;
-    size_t n = tcp_hdr_write(seg, &h);
-    struct ipaddr src = ip4(NET_PEER), dst = ip4(NET_OUR);
-    tcp_set_checksum(&src, &dst, seg, n);
-    feed_ip(&c.f, NET_PEER, 6, seg, n);
-    cr_assert_eq(tp->state, TCPS_ESTABLISHED);
+    synack(&c, 65535);
     cr_assert_eq(tp->snd_mss, 1460);
     capture_clear(&c.f.cap);
     /* The path to NET_PEER is 1000 bytes now, as a router said about a
@@ -346,27 +330,6 @@ Test(tcp_icmp, spoofed_local_source_is_not_local)
     close_conn(&c);
 }
 
-/* Completes the handshake of a SYN-SENT conn (SYN-ACK from the peer, seq 5000). */
-static void establish(struct conn *c)
-{
-    uint8_t seg[24];
-    struct tcp_hdr h;
-    memset(&h, 0, sizeof h);
-    h.sport = 80;
-    h.dport = c->lport;
-    h.seq = 5000;
-    h.ack = c->iss + 1;
-    h.flags = TCP_SYN | TCP_ACK;
-    h.win = 8192;
-    h.opt.mss_ok = true;
-    h.opt.mss = 1460;
-    size_t n = tcp_hdr_write(seg, &h);
-    struct ipaddr src = ip4(NET_PEER), dst = ip4(NET_OUR);
-    tcp_set_checksum(&src, &dst, seg, n);
-    feed_ip(&c->f, NET_PEER, 6, seg, n);
-    cr_assert_eq(tcp_from_sock(c->s)->state, TCPS_ESTABLISHED);
-    capture_clear(&c->f.cap);
-}
 
 /* ESTABLISHED: a soft error about data in flight does not touch the
  * connection; if the peer then never answers, the give-up reports it
