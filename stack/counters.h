@@ -116,6 +116,7 @@
     X(ip6_tx_no_route, "IPv6 output dropped: no route")                                            \
     X(ip6_tx_no_source, "IPv6 output dropped: no usable source address")                           \
     X(ip6_tx_errors, "IPv6 output dropped: other errors")                                          \
+    X(ip6_tx_too_big, "IPv6 output refused: larger than the path MTU, not to be fragmented (TCP)") \
     X(ip6_frag_created, "IPv6 fragments created")                                                  \
     X(ip6_pmtu_updates, "IPv6 path MTUs lowered by Packet Too Big")                                \
     X(ip6_reass_fragments, "IPv6 fragments received")                                              \

@@ -51,6 +51,10 @@ struct ip_tx {
     uint8_t ttl;               /* 0: the stack's default */
     uint8_t tos;
     bool df;                   /* IPv4 Don't Fragment (TCP sets it: PMTUD) */
+    bool nofrag;               /* IPv6: never fragment at the source; larger than the
+                                * path MTU is -EMSGSIZE.  TCP sets it: it sizes its
+                                * segments to the path instead (RFC 8201 5.2; Linux's
+                                * ip6_xmit never fragments TCP either) */
     int ifindex;               /* -1: route; >= 0 force this interface (link-local, broadcast) */
 };
 

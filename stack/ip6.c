@@ -780,8 +780,18 @@ int ip6_output(struct stack *st, struct pkt *p, const struct ip_tx *tx)
                                                      : s->nif[path.ifindex].cur_hop_limit;
     if (!hop)
         hop = IP6_DEFAULT_HOP_LIMIT;
-    if (IP6_HDR_LEN + p->len > path.mtu && !p->gso_size && !path.local)
+    if (IP6_HDR_LEN + p->len > path.mtu && !p->gso_size && !path.local) {
+        if (tx->nofrag) {
+            /* TCP: it hears EMSGSIZE and shrinks its MSS to the path's
+             * (tcp_xmit); a fragmented segment would be lost whole with any
+             * of its pieces, and RFC 8201 5.2 has the transport follow the
+             * path MTU. */
+            st->ctr.ip6_tx_too_big++;
+            pkt_free(p);
+            return -EMSGSIZE;
+        }
         return fragment(st, &path, p, src, dst, tx->proto, hop, tx->tos);
+    }
     err = push_header(st, p, src, dst, tx->proto, hop, tx->tos);
     if (err) {
         pkt_free(p);

@@ -105,6 +105,7 @@ static int send_pkt(struct stack *st, const struct ipaddr *src, const struct ipa
     tx.ttl = ttl;
     tx.tos = tos;
     tx.df = df;             /* path MTU discovery (RFC 1191 / 8201) unless IP_MTU_DISCOVER says no */
+    tx.nofrag = true;       /* IPv6: never fragmented at the source, EMSGSIZE instead (tcp_xmit) */
     tx.ifindex = ifindex;   /* -1, or the interface a link-local peer is on */
     return ip_output(st, p, &tx);
 }
@@ -403,12 +404,13 @@ int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags)
                      : send_pkt(st, &tp->laddr, &tp->faddr, p, tp->sk.ttl, tos, sock_ip_df(&tp->sk, true),
                                 tp->sk.bound_ifindex);
     if (rc == -EMSGSIZE && len && !syn && !(flags & TCP_RST)) {
-        /* IP refused a DF datagram larger than the path MTU it knows, which
-         * an ICMP error this connection did not see or believe lowered (one
-         * about another connection to the same host, or UDP's).  Nothing
-         * would ever tell this connection otherwise: it follows the path's
-         * MTU now, as Linux's tcp_current_mss does on every send, and the
-         * segment counts as refused (below: resent smaller). */
+        /* IP refused a datagram larger than the path MTU it knows (IPv4 with
+         * DF; IPv6 never fragments TCP), which an ICMP error this connection
+         * did not see or believe lowered (one about another connection to
+         * the same host, or UDP's).  Nothing would ever tell this connection
+         * otherwise: it follows the path's MTU now, as Linux's
+         * tcp_current_mss does on every send, and the segment counts as
+         * refused (below: resent smaller; tcp_output tries again at once). */
         uint32_t path_mss = tcp_path_mss(st, &tp->faddr);
         if (path_mss < tp->snd_mss) {
             tp->snd_mss = (uint16_t)path_mss;
@@ -429,7 +431,7 @@ int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags)
             tp->rt_timing = false;
         if (tp->snd_nxt == tp->snd_una)
             timer_cancel(&st->timers, &tp->t_rexmt);
-        return -ENOBUFS;
+        return rc;
     }
     /* The sent-segment records (RACK): new data gets one; a retransmission
      * the interface refused is not one (Linux): the caller hears of it and
@@ -681,11 +683,18 @@ void tcp_output(struct tcpcb *tp)
         uint32_t rseq, rlen;
         bool lost = tcp_rack_on(tp) ? tcp_rack_next_lost(tp, &rseq, &rlen, tp->mss)
                                     : tcp_next_lost(tp, &rseq, &rlen, tp->mss);
+        /* A segment IP refused as larger than the path shrank the MSS
+         * (tcp_xmit): it goes again at once, smaller.  The MSS only ever
+         * shrinks here, so this ends. */
+        uint16_t mss_before = tp->mss;
         if (tp->ca_state >= TCP_CA_Recovery && lost) {
             if (cwnd_room == 0 || cwnd_room < min32(rlen, tp->mss))
                 break;
-            if (!retransmit(tp, rseq, rlen))
+            if (!retransmit(tp, rseq, rlen)) {
+                if (tp->mss < mss_before)
+                    continue;
                 break;
+            }
             sent = true;
             nsent++;
             continue;
@@ -740,6 +749,8 @@ void tcp_output(struct tcpcb *tp)
         if (fin)
             flags |= TCP_FIN;
         int n = tcp_xmit(tp, tp->snd_nxt, len, flags);
+        if (n == -EMSGSIZE && tp->mss < mss_before)
+            continue;
         if (n < 0)
             break;
         if (tp->ca_state >= TCP_CA_Recovery)

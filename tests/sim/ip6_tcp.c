@@ -20,16 +20,100 @@
 static const uint8_t G6[2][16] = {{0xfd, 0x00, 0x01, 0x98, 0x00, 0x18, [15] = 1},
                                   {0xfd, 0x00, 0x01, 0x98, 0x00, 0x18, [15] = 2}};
 
-/* The simnet with IPv6 too: both global addresses through DAD. */
-static void init6(struct simnet *n, uint64_t seed)
+/* A router between A and the wire whose next link has a smaller MTU: what
+ * A sends through it (IPv6 packets, or each piece a TSO train would be cut
+ * into) larger than that is dropped, and a Packet Too Big quoting it goes
+ * back to A after the step (one waiting at a time: routers rate-limit
+ * them).  It counts what A put on the wire: the largest packet, and any
+ * Fragment header. */
+static struct router6 {
+    netif_tx_fn tx;
+    void *ctx;
+    uint32_t mtu;                  /* 0: passes everything */
+    size_t biggest;                /* largest IPv6 packet (or TSO piece) passed */
+    unsigned frags, dropped, ptbs;
+    size_t qlen;                   /* a PTB to send: the quote of the dropped packet */
+    uint8_t quote[ICMP6_ERR_QUOTE_MAX];
+} rt;
+
+static int router_tx(void *ctx, const uint8_t *frame, size_t len, const struct pkt *meta)
 {
-    struct tapir_memlink_opts o = {.seed = seed, .delay_us = 5000};
+    (void)ctx;
+    if (len >= 14 + 40 + 20 && frame[12] == 0x86 && frame[13] == 0xdd) {
+        const uint8_t *ip = frame + 14;
+        size_t size = len - 14;
+        if (ip[6] == IP6_NH_FRAGMENT)
+            rt.frags++;
+        if (meta && meta->gso_size && ip[6] == IP6_NH_TCP) {
+            size_t thl = (size_t)(ip[40 + 12] >> 4) * 4, pay = size - 40 - thl;
+            size = 40 + thl + (pay < meta->gso_size ? pay : meta->gso_size);   /* one piece */
+        }
+        if (rt.mtu && size > rt.mtu) {
+            rt.dropped++;
+            if (!rt.qlen) {
+                rt.qlen = len - 14 < sizeof rt.quote ? len - 14 : sizeof rt.quote;
+                memcpy(rt.quote, ip, rt.qlen);
+            }
+            return 0;
+        }
+        if (size > rt.biggest)
+            rt.biggest = size;
+    }
+    return rt.tx(rt.ctx, frame, len, meta);
+}
+
+/* Puts the router in front of A's interface, passing up to mtu. */
+static void router_install(struct simnet *n, uint32_t mtu)
+{
+    struct netif *nif = stack_netif(n->st[0], n->ifx[0]);
+    memset(&rt, 0, sizeof rt);
+    rt.tx = nif->tx;
+    rt.ctx = nif->tx_ctx;
+    rt.mtu = mtu;
+    nif->tx = router_tx;
+}
+
+/* Sends the waiting Packet Too Big, if any, to A (from fd00:198:18::99). */
+static void router_flush(struct simnet *n)
+{
+    if (!rt.qlen)
+        return;
+    static uint8_t frame[14 + 40 + 8 + ICMP6_ERR_QUOTE_MAX];
+    static const uint8_t mac_a[6] = {0x02, 0, 0, 0, 0, 1}, mac_r[6] = {0x02, 0, 0, 0, 0, 0x99};
+    static const uint8_t router[16] = {0xfd, 0x00, 0x01, 0x98, 0x00, 0x18, [15] = 0x99};
+    memcpy(frame, mac_a, 6);
+    memcpy(frame + 6, mac_r, 6);
+    frame[12] = 0x86, frame[13] = 0xdd;
+    size_t m = icmp6_emit_error(frame + 54, sizeof frame - 54, ICMP6_PACKET_TOO_BIG, 0, rt.mtu, rt.quote,
+                                rt.qlen);
+    cr_assert_gt(m, 0);
+    struct ip6_hdr oh = {.payload_len = (uint16_t)m, .next = IP6_NH_ICMPV6, .hop_limit = 64};
+    memcpy(oh.src, router, 16);
+    memcpy(oh.dst, G6[0], 16);
+    ip6_emit(frame + 14, &oh);
+    icmp6_set_checksum(frame + 54, m, router, G6[0]);
+    rt.qlen = 0;
+    rt.ptbs++;
+    stack_input(n->st[0], n->ifx[0], frame, 54 + m, n->now);
+}
+
+/* The simnet with IPv6 too: both global addresses through DAD; tso: the
+ * ports offer TSO (memlink cuts the trains). */
+static void init6_tso(struct simnet *n, uint64_t seed, bool tso)
+{
+    memset(&rt, 0, sizeof rt);
+    struct tapir_memlink_opts o = {.seed = seed, .delay_us = 5000, .tso = tso};
     simnet_init(n, &o);
     for (int i = 0; i < 2; i++)
         cr_assert_eq(stack_add_ip6(n->st[i], n->ifx[i], G6[i], 64), 0);
     simnet_run_until(n, n->now + 4000000);
     for (int i = 0; i < 2; i++)
         cr_assert(stack_is_local6(n->st[i], G6[i]), "stack %d: address past DAD", i);
+}
+
+static void init6(struct simnet *n, uint64_t seed)
+{
+    init6_tso(n, seed, false);
 }
 
 static struct endpoint ep6(const uint8_t a[16], uint16_t port)
@@ -104,6 +188,7 @@ static void transfer(struct simnet *n, struct sock *s, struct sock *r, size_t le
             sent += (size_t)w;
         }
         simnet_step(n, n->now + 10000);
+        router_flush(n);
         ssize_t k;
         while ((k = sock_recv(r, buf, sizeof buf, 0, NULL, NULL)) > 0) {
             for (ssize_t i = 0; i < k; i++)
@@ -116,14 +201,20 @@ static void transfer(struct simnet *n, struct sock *s, struct sock *r, size_t le
 
 /* A fresh IPv6 wire and one connection over it, A (c) to a listener (l) on
  * [fd00:198:18::2]:80; a is B's accepted end, peer what accept() named. */
-static void open6(struct simnet *n, uint64_t seed, struct sock **c, struct sock **a, struct sock **l,
-                  struct endpoint *peer)
+static void open6_tso(struct simnet *n, uint64_t seed, bool tso, struct sock **c, struct sock **a,
+                      struct sock **l, struct endpoint *peer)
 {
-    init6(n, seed);
+    init6_tso(n, seed, tso);
     struct endpoint at = ep6(G6[1], 80);
     *l = listener(n, 1, TP_AF_INET6, &at);
     cr_assert_eq(sock_create(n->st[0], TP_AF_INET6, SOCK_STREAM, 0, c), 0);
     *a = connect_accept(n, *c, &at, *l, peer);
+}
+
+static void open6(struct simnet *n, uint64_t seed, struct sock **c, struct sock **a, struct sock **l,
+                  struct endpoint *peer)
+{
+    open6_tso(n, seed, false, c, a, l, peer);
 }
 
 Test(ip6_tcp_sim, transfer_with_mss_from_ipv6_mtu)
@@ -217,6 +308,88 @@ Test(ip6_tcp_sim, packet_too_big_shrinks_mss_of_live_connection)
     cr_assert_eq(tapir_tcp_get_info(c, &ti), 0);
     cr_assert_eq(ti.tcpi_snd_mss, 1208);
     finish(&n, c, a, l);
+}
+
+/* RFC 8201 5.2 / 4: the router beyond A has a 1280-byte link and says so
+ * with Packet Too Big.  TCP shrinks its segments to the path (1280 - 40 -
+ * 20, less 12 of timestamps) and resends what was dropped: from then on
+ * nothing A puts on the wire is bigger than 1280 or fragmented (IPv6 would
+ * fragment a TCP segment too big for the path at the source), and the data
+ * arrives whole.  tso: the same with TSO trains, whose pieces must fit too. */
+static void ptb_keeps_segments_within_the_path(uint64_t seed, bool tso)
+{
+    struct simnet n;
+    struct sock *c, *a, *l;
+    struct endpoint peer;
+    open6_tso(&n, seed, tso, &c, &a, &l, &peer);
+    router_install(&n, 1280);
+    transfer(&n, c, a, 400000);
+    cr_assert_geq(rt.ptbs, 1, "the first full segments needed a Packet Too Big");
+    cr_assert_leq(rt.biggest, 1280, "a %zu-byte packet reached the 1280-byte link", rt.biggest);
+    cr_assert_eq(rt.frags, 0, "%u fragments on the wire", rt.frags);
+    cr_assert_eq(n.st[0]->ctr.ip6_frag_created, 0);
+    struct tapir_tcp_info ti;
+    cr_assert_eq(tapir_tcp_get_info(c, &ti), 0);
+    cr_assert_eq(ti.tcpi_snd_mss, 1208, "MSS %u", ti.tcpi_snd_mss);
+    if (tso)
+        cr_assert_gt(n.st[0]->ctr.tcp_tx_tso_trains, 0, "trains still go, with the smaller pieces");
+    /* Once learned, nothing more is dropped. */
+    unsigned dropped = rt.dropped;
+    transfer(&n, c, a, 300000);
+    cr_assert_eq(rt.dropped, dropped);
+    cr_assert_leq(rt.biggest, 1280);
+    finish(&n, c, a, l);
+}
+
+Test(ip6_tcp_sim, ptb_1280_no_segment_bigger_than_the_path) { ptb_keeps_segments_within_the_path(5, false); }
+Test(ip6_tcp_sim, ptb_1280_no_segment_bigger_than_the_path_tso) { ptb_keeps_segments_within_the_path(6, true); }
+
+/* The path MTU to B was lowered by a Packet Too Big about another
+ * connection: this one never hears a PTB of its own, yet its segments must
+ * fit the path IP knows.  IP refuses the first full one (EMSGSIZE, where it
+ * used to fragment it), TCP takes the path's MSS and sends it again at once:
+ * not one packet of it is dropped at the router or fragmented.  tso: a
+ * segment too big for the path never joins a train (the device would cut
+ * pieces of the old MSS); the trains after the shrink have the new size. */
+static void follows_path_mtu_of_another_connection(uint64_t seed, bool tso)
+{
+    struct simnet n;
+    struct sock *c, *a, *l;
+    struct endpoint peer;
+    open6_tso(&n, seed, tso, &c, &a, &l, &peer);
+    struct sock *c2, *a2;
+    cr_assert_eq(sock_create(n.st[0], TP_AF_INET6, SOCK_STREAM, 0, &c2), 0);
+    struct endpoint at = ep6(G6[1], 80);
+    a2 = connect_accept(&n, c2, &at, l, &peer);
+    router_install(&n, 1280);
+    transfer(&n, c, a, 100000);
+    cr_assert_geq(rt.ptbs, 1);
+    struct ipaddr b = ip6(G6[1]);
+    cr_assert_eq(ip6_path_mtu(n.st[0], &b), 1280);
+    struct tapir_tcp_info ti;
+    cr_assert_eq(tapir_tcp_get_info(c2, &ti), 0);
+    cr_assert_eq(ti.tcpi_snd_mss, 1428, "the second connection heard nothing yet");
+    rt.biggest = 0;
+    rt.dropped = rt.ptbs = rt.frags = 0;
+    transfer(&n, c2, a2, 400000);
+    cr_assert_eq(rt.dropped, 0, "%u packets bigger than the path left A", rt.dropped);
+    cr_assert_eq(rt.ptbs, 0);
+    cr_assert_eq(rt.frags, 0, "%u fragments on the wire", rt.frags);
+    cr_assert_eq(n.st[0]->ctr.ip6_frag_created, 0);
+    cr_assert_leq(rt.biggest, 1280, "a %zu-byte packet", rt.biggest);
+    cr_assert_geq(n.st[0]->ctr.ip6_tx_too_big, 1, "IP refused the first full segment");
+    cr_assert_eq(tapir_tcp_get_info(c2, &ti), 0);
+    cr_assert_eq(ti.tcpi_snd_mss, 1208, "MSS %u", ti.tcpi_snd_mss);
+    if (tso)
+        cr_assert_gt(n.st[0]->ctr.tcp_tx_tso_trains, 0);
+    sock_close(c2);
+    sock_close(a2);
+    finish(&n, c, a, l);
+}
+
+Test(ip6_tcp_sim, follows_path_mtu_lowered_for_another_connection)
+{
+    follows_path_mtu_of_another_connection(7, false);
 }
 
 Test(ip6_tcp_sim, connect_to_ipv4_mapped_speaks_ipv4)
