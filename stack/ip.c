@@ -30,11 +30,11 @@ uint32_t ip_path_mtu(struct stack *st, const struct ipaddr *dst)
     }
 }
 
-uint32_t ip_path_offloads(struct stack *st, const struct ipaddr *dst, int ifindex)
+uint32_t ip_path_offloads(struct stack *st, const struct ipaddr *dst, int ifindex, uint32_t *mtu)
 {
     switch (dst->family) {
-    case TP_AF_INET: return ip4_path_offloads(st, dst->v4, ifindex);
-    case TP_AF_INET6: return ip6_path_offloads(st, dst, ifindex);
+    case TP_AF_INET: return ip4_path_offloads(st, dst->v4, ifindex, mtu);
+    case TP_AF_INET6: return ip6_path_offloads(st, dst, ifindex, mtu);
     default: return 0;
     }
 }

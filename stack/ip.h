@@ -70,8 +70,10 @@ int ip_output(struct stack *st, struct pkt *p, const struct ip_tx *tx);
 uint32_t ip_path_mtu(struct stack *st, const struct ipaddr *dst);
 /* The offloads (NETIF_OFF_*, stack/stack.h) of the interface a packet to
  * dst leaves by (out of ifindex when >= 0); 0 when it stays in this host
- * (loopback) or there is no route.  TCP asks before it builds a TSO train. */
-uint32_t ip_path_offloads(struct stack *st, const struct ipaddr *dst, int ifindex);
+ * (loopback) or there is no route.  TCP asks before it builds a TSO train,
+ * and learns the path MTU the same way (*mtu, when not NULL: 0 if no route),
+ * since a device cutting a train never checks the pieces against the path. */
+uint32_t ip_path_offloads(struct stack *st, const struct ipaddr *dst, int ifindex, uint32_t *mtu);
 /* The source address the stack would use towards dst; false if no route. */
 bool ip_select_source(struct stack *st, const struct ipaddr *dst, struct ipaddr *src);
 /* The same, out of interface ifindex (-1: any): an IPv6 link-local peer's

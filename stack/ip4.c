@@ -349,10 +349,13 @@ uint32_t ip4_path_mtu(struct stack *st, uint32_t dst)
     return path.mtu;
 }
 
-uint32_t ip4_path_offloads(struct stack *st, uint32_t dst, int ifindex)
+uint32_t ip4_path_offloads(struct stack *st, uint32_t dst, int ifindex, uint32_t *mtu)
 {
     struct path path;
-    if (find_path(st, dst, ifindex, &path) != 0 || path.ifindex < 0)
+    int err = find_path(st, dst, ifindex, &path);
+    if (mtu)
+        *mtu = err ? 0 : path.mtu;
+    if (err || path.ifindex < 0)
         return 0;
     const struct netif *nif = &st->netifs[path.ifindex];
     return nif->loopback ? 0 : nif->offloads;

@@ -26,7 +26,7 @@ int ip4_output(struct stack *st, struct pkt *p, const struct ip_tx *tx);
 int ip4_output_hdrincl(struct stack *st, struct pkt *p, int ifindex);
 uint32_t ip4_path_mtu(struct stack *st, uint32_t dst);
 /* IPv4 half of ip_path_offloads(). */
-uint32_t ip4_path_offloads(struct stack *st, uint32_t dst, int ifindex);
+uint32_t ip4_path_offloads(struct stack *st, uint32_t dst, int ifindex, uint32_t *mtu);
 bool ip4_select_source(struct stack *st, uint32_t dst, uint32_t *src);
 /* ICMP "fragmentation needed" said the path to dst has this MTU. */
 /* A "fragmentation needed" MTU as the stack takes it: 0 if below 68 (not

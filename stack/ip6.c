@@ -546,15 +546,21 @@ uint32_t ip6_path_mtu(struct stack *st, const struct ipaddr *dst)
     return p.mtu;
 }
 
-uint32_t ip6_path_offloads(struct stack *st, const struct ipaddr *dst, int ifindex)
+uint32_t ip6_path_offloads(struct stack *st, const struct ipaddr *dst, int ifindex, uint32_t *mtu)
 {
+    if (mtu)
+        *mtu = 0;
     if (!ip6_state(st) || dst->family != TP_AF_INET6)
         return 0;
     if (ip6_is_v4mapped(dst->v6))
         return ip4_path_offloads(st, (uint32_t)dst->v6[12] << 24 | (uint32_t)dst->v6[13] << 16 |
-                                         (uint32_t)dst->v6[14] << 8 | dst->v6[15], ifindex);
+                                         (uint32_t)dst->v6[14] << 8 | dst->v6[15], ifindex, mtu);
     struct path6 p;
-    if (find_path(st, dst->v6, ifindex, &p) != 0 || p.local || p.ifindex < 0)
+    if (find_path(st, dst->v6, ifindex, &p) != 0)
+        return 0;
+    if (mtu)
+        *mtu = p.mtu;
+    if (p.local || p.ifindex < 0)
         return 0;
     const struct netif *nif = stack_netif(st, p.ifindex);
     return nif && !nif->loopback ? nif->offloads : 0;

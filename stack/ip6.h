@@ -21,7 +21,7 @@ void ip6_input(struct stack *st, int ifindex, const uint8_t *pkt, size_t len, bo
 int ip6_output(struct stack *st, struct pkt *p, const struct ip_tx *tx);
 /* IPv6 halves of ip_path_mtu() and ip_select_source(). */
 uint32_t ip6_path_mtu(struct stack *st, const struct ipaddr *dst);
-uint32_t ip6_path_offloads(struct stack *st, const struct ipaddr *dst, int ifindex);
+uint32_t ip6_path_offloads(struct stack *st, const struct ipaddr *dst, int ifindex, uint32_t *mtu);
 bool ip6_select_source(struct stack *st, const struct ipaddr *dst, struct ipaddr *src);
 bool ip6_select_source_on(struct stack *st, const struct ipaddr *dst, int ifindex, struct ipaddr *src);
 /* icmp_send_unreachable() for an IPv6 datagram.  code is the ICMPv4 code the

@@ -137,6 +137,7 @@ struct tcp_train {
     bool closed;                 /* the last segment is in (PSH, FIN, or short): takes no more */
     bool fin;
     int offloads;                /* the route's NETIF_OFF_*; -1: not asked yet */
+    uint32_t pmtu;               /* the path MTU, asked with offloads: no piece may exceed it */
     uint32_t refused;            /* segments the device refused in trains of this call */
 };
 

@@ -14,6 +14,8 @@
 #include "stack/checksum.h"
 #include "stack/tcp/cc.h"
 #include "stack/tcp/tcp.h"
+#include "stack/wire/ipv4.h"
+#include "stack/wire/ipv6.h"
 #include "stack/wire/wire.h"
 
 static uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
@@ -137,7 +139,15 @@ static int send_pkt(struct stack *st, const struct ipaddr *src, const struct ipa
  *     goes alone;
  *   - its payload is the train's segment size (gso_size, the first
  *     segment's); a shorter one may end a train, not continue it;
- *   - the train stays within TCP_TSO_MAX_BYTES (64 KB).
+ *   - the train stays within TCP_TSO_MAX_BYTES (64 KB);
+ *   - each piece (IP header, TCP header, gso_size of payload) fits the path
+ *     MTU IP knows now.  The device cuts pieces without ever looking at the
+ *     path, and IP lets a train by whole (it is not fragmented), so this is
+ *     the only place the check can be.  A segment too big for the path
+ *     (the path MTU was lowered by an ICMP error TCP did not believe, or one
+ *     about another connection) goes alone: IP refuses it (DF, or IPv6's
+ *     no fragmentation) and tcp_xmit shrinks the MSS to the path's; the
+ *     trains after it have the smaller gso_size.
  * The train leaves ("flush") when a segment comes that cannot join it, and
  * always at the end of tcp_output(): no data waits past the call that
  * decided to send it, and the wire order is the order tcp_xmit() ran in.
@@ -252,10 +262,13 @@ static int train_take(struct tcpcb *tp, const struct tcp_hdr *h, uint32_t seq, u
     if (!eligible)
         return 0;
     if (tr->offloads < 0)
-        tr->offloads = (int)ip_path_offloads(tp->st, &tp->faddr, tp->sk.bound_ifindex);
+        tr->offloads = (int)ip_path_offloads(tp->st, &tp->faddr, tp->sk.bound_ifindex, &tr->pmtu);
     uint32_t need = NETIF_OFF_TSO | NETIF_OFF_CSUM;
     if (((uint32_t)tr->offloads & need) != need)
         return 0;
+    uint32_t iphl = tcp_is_v4(tp) ? IPV4_HDR_LEN : IP6_HDR_LEN;
+    if (iphl + tcp_opts_len(&h->opt) + TCP_HDR_LEN + len > tr->pmtu)
+        return 0;   /* bigger than the path: alone, to be refused and shrink the MSS */
     struct pkt *p = pkt_alloc(TCP_TSO_MAX_BYTES);
     if (!p)
         return 0;   /* it goes alone (and meets the same shortage there) */
@@ -263,7 +276,7 @@ static int train_take(struct tcpcb *tp, const struct tcp_hdr *h, uint32_t seq, u
         hl = tcp_hdr_write(hdr, h);
     memcpy(pkt_put(p, hl), hdr, hl);
     *tr = (struct tcp_train){.p = p, .seq = seq, .end = seq, .hlen = (uint16_t)hl, .seg = (uint16_t)len,
-                             .tos = tos, .offloads = tr->offloads, .refused = tr->refused};
+                             .tos = tos, .offloads = tr->offloads, .pmtu = tr->pmtu, .refused = tr->refused};
     train_append(tp, tr, seq, len, flags, room);
     return 1;
 }

@@ -392,6 +392,11 @@ Test(ip6_tcp_sim, follows_path_mtu_lowered_for_another_connection)
     follows_path_mtu_of_another_connection(7, false);
 }
 
+Test(ip6_tcp_sim, follows_path_mtu_lowered_for_another_connection_tso)
+{
+    follows_path_mtu_of_another_connection(8, true);
+}
+
 Test(ip6_tcp_sim, connect_to_ipv4_mapped_speaks_ipv4)
 {
     struct simnet n;

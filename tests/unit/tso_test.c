@@ -11,6 +11,7 @@
 
 #include "drivers/gso.h"
 #include "stack/arp.h"
+#include "stack/ip4.h"
 #include "stack/ip6.h"
 #include "stack/checksum.h"
 #include "stack/pkt.h"
@@ -742,4 +743,60 @@ Test(tso_train, batch_acks_like_gro, .timeout = 60)
     int per64k = (int)(TCP_GRO_ACK_BYTES / 1448) + 1;   /* segments that fill 64 KB */
     cr_assert_eq(acks_for(true, 2 * per64k + 2), 3, "one per 64 KB, and the last two at the end");
     cr_assert_eq(acks_for(true, 2 * per64k + 1), 2, "a lone last segment waits for the delayed ACK, as ever");
+}
+
+/* The path MTU to B dropped to 1000 without TCP hearing of it (the ICMP
+ * error was about another connection): every piece the device would cut
+ * from a train must still fit the path.  A full segment (1448 + 32 + 20)
+ * does not: it never joins a train, goes alone, IP refuses it (DF), and TCP
+ * shrinks its MSS to the path's (1000 - 40, less 12 of timestamps); the
+ * trains after it carry the smaller gso_size, and the data arrives whole. */
+Test(tso_train, pieces_fit_a_lowered_path_mtu, .timeout = 60)
+{
+    static struct tw w;
+    tw_init(&w, true);
+    w.tp->cwnd = 4 << 20;
+    w.tp->ssthresh = 4 << 20;
+    ip4_pmtu_update(w.st[0], IP4(198, 18, 0, 2), 1000);
+    side_clear(&w.side[0]);
+    static uint8_t data[200000];
+    fill(data, sizeof data, 11);
+    cr_assert_eq(sock_send(w.a, data, sizeof data, 0, NULL), (ssize_t)sizeof data);
+    cr_assert_eq(w.tp->mss, 1000 - 40 - 12, "MSS %u", w.tp->mss);
+    int trains = 0;
+    for (int i = 0; i < w.side[0].n; i++) {
+        struct rec *r = &w.side[0].f[i];
+        size_t hl = (size_t)(r->data[34 + 12] >> 4) * 4, pay = r->len - 34 - hl;
+        size_t piece = 20 + hl + (r->meta.gso_size && r->meta.gso_size < pay ? r->meta.gso_size : pay);
+        cr_assert_leq(piece, 1000, "frame %d: a %zu-byte piece for a 1000-byte path", i, piece);
+        if (r->meta.gso_size) {
+            cr_assert_eq(r->meta.gso_size, w.tp->mss, "the train follows the MSS after the shrink");
+            trains++;
+        }
+    }
+    cr_assert_gt(trains, 0, "trains still go");
+    cr_assert_geq(w.st[0]->ctr.ip_frag_df_drops, 1, "the first full segment was refused");
+    tw_run(&w);
+    tw_advance(&w, 2000000);
+    expect_received(&w, data, sizeof data);
+    tw_fini(&w);
+}
+
+/* By hand: a segment bigger than the path does not start a train; it is
+ * refused (never sent, SND.NXT where it was), the MSS shrinks, and the
+ * next segments train at the new size. */
+Test(tso_train, too_big_for_the_path_never_trains, .init = hand_setup, .fini = hand_teardown)
+{
+    uint32_t mss = hw.tp->mss, nxt = hw.tp->snd_nxt;
+    ip4_pmtu_update(hw.st[0], IP4(198, 18, 0, 2), 1000);
+    cr_assert_eq(tcp_xmit(hw.tp, nxt, mss, TCP_ACK), -EMSGSIZE);
+    cr_assert_eq(hw.tp->snd_nxt, nxt, "not counted as sent");
+    cr_assert_eq(tcp_train_send(hw.tp, &htr), 0, "no train holds it");
+    cr_assert_eq(hw.side[0].n, 0);
+    cr_assert_eq(hw.tp->mss, 1000 - 40 - 12);
+    xmit(hw.tp->mss, TCP_ACK);
+    xmit(hw.tp->mss, TCP_ACK);
+    tcp_train_send(hw.tp, &htr);
+    expect_frame(0, 2, TCP_ACK);
+    cr_assert_eq(hw.side[0].f[0].meta.gso_size, 1000 - 40 - 12);
 }
