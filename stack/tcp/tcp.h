@@ -223,6 +223,20 @@ struct tcpcb {
     bool ss_connecting;          /* Linux's SS_CONNECTING: connect() said EINPROGRESS, no later connect() has told how it went */
     bool nodelay, cork, more;    /* TCP_NODELAY, TCP_CORK, MSG_MORE (true only inside that send call) */
     bool ack_now;                /* send an ACK on the next tcp_output */
+    /* Why the pending delayed ACK might be wanted sooner (Linux's
+     * ICSK_ACK_PUSHED / ICSK_ACK_PUSHED2; cleared by every ACK we send):
+     * ack_pushed: a segment shorter than rcv_mss (or a full one with PSH)
+     * arrived, so the peer probably stopped writing and may be waiting for
+     * this ACK (Nagle holds its next small segment until then);
+     * ack_pushed2: a second such segment arrived without our ACK between.
+     * tcp_cleanup_rbuf() acts on them when the application reads. */
+    bool ack_pushed, ack_pushed2;
+    /* Interactive ("pingpong") mode, Linux's inet_csk_in_pingpong_mode():
+     * we sent data within the delayed-ACK timeout of receiving some, so the
+     * application answers what it reads and our ACK can ride on the answer.
+     * A read then does not hurry a pending ACK for ack_pushed alone.  Left
+     * when a delayed ACK had to be sent by its timer (no answer came). */
+    bool pingpong;
     bool passive;                /* came from a listener */
     bool syncookie_child;
     bool linger_on;

@@ -866,6 +866,18 @@ static void process_data(struct tcpcb *tp, struct seg *s)
     }
     if (s->dlen > tp->rcv_mss)
         tp->rcv_mss = (uint16_t)(s->dlen < tp->advmss ? s->dlen : tp->advmss);
+    /* Remember why the peer may be waiting for our ACK (tcp_cleanup_rbuf
+     * uses it when the application reads, Linux's tcp_measure_rcv_mss): a
+     * short segment ends a write, and a Nagle sender holds its next small
+     * one until this data is acknowledged; a full one with PSH also ends a
+     * write.  A second short one since our last ACK is ack_pushed2. */
+    if (s->dlen < tp->rcv_mss) {
+        if (tp->ack_pushed)
+            tp->ack_pushed2 = true;
+        tp->ack_pushed = true;
+    } else if (s->flags & TCP_PSH) {
+        tp->ack_pushed = true;
+    }
     tp->last_data_recv = st->now;
     tp->data_segs_in++;
     tcp_trace(tp, TCP_EV_RECV, s->seq, s->dlen, 0);

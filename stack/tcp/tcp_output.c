@@ -371,6 +371,7 @@ int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags)
         tp->last_ack_sent = tp->rcv_nxt;
         tp->ack_now = false;
         tp->dsack_pending = false;
+        tp->ack_pushed = tp->ack_pushed2 = false;   /* this ACK answers them */
         if (tp->quickacks)
             tp->quickacks--;
         timer_cancel(&st->timers, &tp->t_delack);
@@ -405,6 +406,12 @@ int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags)
         tp->data_segs_out++;
         tp->bytes_sent += len;
         tp->last_data_sent = st->now;
+        /* Data sent within the delayed-ACK timeout of data received: the
+         * application answers what it reads (a request/response exchange),
+         * so ACKs are best left to ride on its answers (Linux's
+         * tcp_event_data_sent; its threshold is one such answer). */
+        if (tp->bytes_received && st->now - tp->last_data_recv < (uint64_t)st->cfg.tcp.delack_ms * 1000)
+            tp->pingpong = true;
     }
     tp->last_send_time = st->now;
     if (flags & TCP_RST)

@@ -317,6 +317,13 @@ static void delack_fire(struct stack *st, struct timer *t)
 {
     (void)st;
     struct tcpcb *tp = container_of(t, struct tcpcb, t_delack);
+    /* The timer ran out with at most one segment's worth unacknowledged:
+     * a real delay, and in interactive mode a wrong guess (no answer came
+     * to carry the ACK), so leave that mode (Linux's delayed-ACK timer
+     * does the same).  More than a segment means the timer was only the
+     * end-of-batch flush tcp_ack_delayed() arms, which proves nothing. */
+    if (tp->pingpong && tp->rcv_nxt - tp->rcv_wup <= tp->rcv_mss)
+        tp->pingpong = false;
     if (tcp_synchronized(tp->state) || tp->state == TCPS_SYN_RECEIVED)
         tcp_send_ack(tp);
 }

@@ -345,15 +345,58 @@ static ssize_t tcp_send(struct sock *s, const void *buf, size_t len, int flags, 
     return (ssize_t)done;
 }
 
-/* After the user read: offer the space again if it grew enough (Linux's
- * tcp_cleanup_rbuf rule: the window would at least double). */
-static void window_update(struct tcpcb *tp)
+/* Would an ACK now offer a much larger window than the peer last heard of?
+ * "Much": at least twice what is left of the window we advertised, and that
+ * remainder is at most half the largest window we could offer (Linux's rule
+ * in tcp_cleanup_rbuf; above half, doubling it is impossible anyway).  A
+ * window that only crept open waits for the next ACK: an update per read
+ * would be a segment per read (receiver SWS avoidance, RFC 9293 3.8.6.2.2). */
+static bool window_opened(struct tcpcb *tp)
 {
-    if (!(tp->state == TCPS_ESTABLISHED || tp->state == TCPS_FIN_WAIT_1 || tp->state == TCPS_FIN_WAIT_2))
-        return;
+    if (!(tp->state == TCPS_ESTABLISHED || tp->state == TCPS_FIN_WAIT_1 || tp->state == TCPS_FIN_WAIT_2) ||
+        tp->shut_rd)
+        return false;            /* the peer sends no more: a window is useless */
     uint32_t cur = seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
-    uint32_t now = tcp_rcv_window(tp);
-    if (now > cur && ((now >= 2 * cur && now - cur >= tp->rcv_mss) || now - cur >= tp->rcv_buf_limit / 2))
+    uint32_t maxwin = (uint32_t)65535 << tp->rcv_wscale;
+    uint32_t clamp = tp->rcv_buf_limit < maxwin ? tp->rcv_buf_limit : maxwin;
+    if ((uint64_t)2 * cur > clamp)
+        return false;
+    uint32_t now = tcp_rcv_window(tp);   /* what an ACK would offer (SWS-rounded) */
+    return now > 0 && now >= 2 * cur;
+}
+
+/* The application just took `copied` bytes out of the receive buffer
+ * (Linux's tcp_cleanup_rbuf).  Two reasons to send an ACK right away rather
+ * than leave it to the delayed-ACK timer or to the next data we send:
+ *
+ * 1. An ACK is pending (the delayed-ACK timer runs) and
+ *    a. more than one full segment is unacknowledged (RFC 1122 4.2.3.2 wants
+ *       an ACK for every second full segment; tcp_ack_delayed left it to the
+ *       end of a receive batch), or
+ *    b. the read emptied the receive queue and the last data was "pushed"
+ *       (ack_pushed: it ended the peer's write).  The peer has probably
+ *       stopped and may be waiting for this very ACK: Nagle keeps its next
+ *       small segment back until it comes, and nothing else will carry it
+ *       for 40 ms.  In interactive mode (tp->pingpong) the application is
+ *       expected to answer, and the answer carries the ACK at no cost, so
+ *       one pushed segment is not enough; two short segments without an
+ *       ACK between (ack_pushed2) still are.
+ * 2. The read freed enough buffer to open the window a lot (window_opened):
+ *    a sender stalled on our window can go on at once.
+ */
+static void tcp_cleanup_rbuf(struct tcpcb *tp, uint32_t copied)
+{
+    if (!copied)
+        return;
+    bool ack = false;
+    if (timer_armed(&tp->t_delack) && tcp_synchronized(tp->state)) {
+        bool drained = tp->rcvbuf.len == 0 && tp->n_ooo == 0;
+        if (tp->rcv_nxt - tp->rcv_wup > tp->rcv_mss)
+            ack = true;                                           /* 1a */
+        else if (drained && (tp->ack_pushed2 || (tp->ack_pushed && !tp->pingpong)))
+            ack = true;                                           /* 1b */
+    }
+    if (ack || window_opened(tp))
         tcp_send_ack(tp);
 }
 
@@ -408,7 +451,7 @@ static ssize_t tcp_recv(struct sock *s, void *buf, size_t len, int flags, struct
             if (tp->rcv_urg && seq_geq(tp->rcv_nxt - tp->rcvbuf.len, tp->rcv_up))
                 tp->rcv_urg = false;
             rcvbuf_autotune(tp, n);
-            window_update(tp);
+            tcp_cleanup_rbuf(tp, n);
         }
         if (full_len)
             *full_len = n;
@@ -567,7 +610,8 @@ static int tcp_setsockopt(struct sock *s, int level, int name, const void *val, 
         if (name == SO_RCVBUF) {
             tp->rcvbuf_locked = true;
             tp->rcv_buf_limit = s->rcvbuf;
-            window_update(tp);
+            if (window_opened(tp))
+                tcp_send_ack(tp);
         }
         if (name == SO_SNDBUF) {
             tp->sndbuf_locked = true;   /* no autotuning any more (Linux's SOCK_SNDBUF_LOCK) */
@@ -647,9 +691,18 @@ static int tcp_setsockopt(struct sock *s, int level, int name, const void *val, 
         tp->user_timeout_ms = (uint32_t)v;
         return 0;
     case TP_TCP_QUICKACK:
+        /* Linux: 0 enters interactive (pingpong) mode, 1 leaves it, and an
+         * ACK already waiting goes at once if the reader has drained the
+         * queue (as if the data had been pushed). */
         tp->quickack_off = v == 0;
-        if (v)
+        tp->pingpong = v == 0;
+        if (v) {
             tp->quickacks = TCP_QUICKACKS;
+            if (timer_armed(&tp->t_delack)) {
+                tp->ack_pushed = true;
+                tcp_cleanup_rbuf(tp, 1);
+            }
+        }
         return 0;
     case TP_TCP_NOTSENT_LOWAT:
         /* Bytes not yet sent above which a write stops early and POLLOUT
@@ -803,8 +856,8 @@ static int tcp_getsockopt(struct sock *s, int level, int name, void *val, size_t
     case TP_TCP_LINGER2:
         return put_int(val, len, tp->linger2_s ? tp->linger2_s : (int)(s->st->cfg.tcp.fin_timeout_ms / 1000));
     case TP_TCP_USER_TIMEOUT: return put_int(val, len, (int)tp->user_timeout_ms);
-    /* Linux reports !pingpong: 1 until TCP_QUICKACK is set to 0 (tapir
-     * has no pingpong mode: its delayed ACK timer is the same either way). */
+    /* Linux reports !pingpong; tapir reports what TCP_QUICKACK last set
+     * (1 until it is set to 0), not the interactive mode it infers itself. */
     case TP_TCP_QUICKACK: return put_int(val, len, !tp->quickack_off);
     case TP_TCP_NOTSENT_LOWAT: return put_int(val, len, (int)tp->notsent_lowat);
     case TP_TCP_CONGESTION: {
