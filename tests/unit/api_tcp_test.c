@@ -647,3 +647,76 @@ Test(api_tcp, one_sender_one_receiver_same_socket)
     tapir_close(c);
     tapir_close(a);
 }
+
+/* Read exactly n bytes (a whole message), or fail. */
+static int recv_exact(int fd, char *b, size_t n)
+{
+    for (size_t got = 0; got < n;) {
+        ssize_t k = tapir_recv(fd, b + got, n - got, 0);
+        if (k <= 0)
+            return -1;
+        got += (size_t)k;
+    }
+    return 0;
+}
+
+struct pp_server {
+    int fd, rounds, bad;
+};
+
+static void *pp_answer(void *arg)
+{
+    struct pp_server *s = arg;
+    char m[16];
+    for (int i = 0; i < s->rounds; i++) {
+        if (recv_exact(s->fd, m, 10) != 0 || m[0] != (char)i) {
+            s->bad++;
+            return NULL;
+        }
+        m[0] = (char)~i;
+        if (tapir_sendall(s->fd, m, 10, 0) != 0) {
+            s->bad++;
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+/* 50 small request/response round trips on loopback with Nagle on (the
+ * default) on both sides.  Each side sends data within the delayed-ACK
+ * timeout of receiving, so both are interactive (pingpong): a read leaves
+ * the ACK for the answer to carry, and every ACK rides on a message.  If an
+ * ACK were ever left to the 40 ms delayed-ACK timer while the peer's next
+ * message waited for it (Nagle), a round trip would cost 40 ms and the 50
+ * would take 2 s; without that each takes microseconds (about 2 ms in
+ * all here).  The bound, 1 s, leaves room for a loaded machine yet fails if
+ * even half the round trips stall. */
+Test(api_tcp, small_request_response_nagle_on_no_delayed_ack_stall)
+{
+    NEED_TCP();
+    int c, a;
+    pair(&c, &a);
+    int v;
+    API_OK(tapir_getsockopt_int(c, TAPIR_IPPROTO_TCP, TAPIR_TCP_NODELAY, &v));
+    cr_assert_eq(v, 0, "Nagle must be on for this test");
+    API_OK(tapir_settimeout(c, 10));
+    API_OK(tapir_settimeout(a, 10));
+    struct pp_server s = {a, 50, 0};
+    pthread_t t;
+    pthread_create(&t, NULL, pp_answer, &s);
+    char m[16];
+    memset(m, 'q', sizeof m);
+    double t0 = api_now();
+    for (int i = 0; i < 50; i++) {
+        m[0] = (char)i;
+        cr_assert_eq(tapir_sendall(c, m, 10, 0), 0, "%s", tapir_strerror());
+        cr_assert_eq(recv_exact(c, m, 10), 0, "round %d: %s", i, tapir_strerror());
+        cr_assert_eq(m[0], (char)~i);
+    }
+    double dt = api_now() - t0;
+    pthread_join(t, NULL);
+    cr_assert_eq(s.bad, 0);
+    cr_assert_lt(dt, 1.0, "50 round trips took %.3f s (a 40 ms delayed-ACK stall per round is 2 s)", dt);
+    tapir_close(c);
+    tapir_close(a);
+}
