@@ -716,7 +716,69 @@ Test(api_tcp, small_request_response_nagle_on_no_delayed_ack_stall)
     double dt = api_now() - t0;
     pthread_join(t, NULL);
     cr_assert_eq(s.bad, 0);
+    cr_log_info("50 round trips: %.3f s", dt);
     cr_assert_lt(dt, 1.0, "50 round trips took %.3f s (a 40 ms delayed-ACK stall per round is 2 s)", dt);
     tapir_close(c);
     tapir_close(a);
+}
+
+struct oneway {
+    int in, out, rounds, bad;
+};
+
+/* Reads each 10-byte message on `in` (never writing there) and reports it
+ * with one byte on `out` (never reading there). */
+static void *oneway_reader(void *arg)
+{
+    struct oneway *o = arg;
+    char m[16];
+    for (int i = 0; i < o->rounds; i++) {
+        if (recv_exact(o->in, m, 10) != 0 || m[0] != (char)i || tapir_sendall(o->out, m, 1, 0) != 0) {
+            o->bad++;
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+/* Two one-way connections with Nagle on: each message goes as two writes
+ * (5 + 5 bytes) on one, and the reader, having read all 10, reports on the
+ * other.  Neither side ever answers on the connection it reads, so neither
+ * is interactive, and the reads must send the pending ACKs at once (Linux's
+ * tcp_cleanup_rbuf): the writer's second half waits for the ACK of its first
+ * (Nagle), and the report's sender waits for the ACK of the last report.
+ * With the ACKs left to the 40 ms delayed-ACK timer instead, the 50 rounds
+ * take about 2 s (all but the first few, which the quick-acks at a
+ * connection's start cover, stall at least once); with them, a few ms.  The
+ * bound, 1 s, is loose for a loaded machine and still fails if half stall. */
+Test(api_tcp, one_way_small_writes_nagle_on_acked_on_read)
+{
+    NEED_TCP();
+    int c1, a1, c2, a2;
+    pair(&c1, &a1);
+    pair(&c2, &a2);
+    for (int i = 0; i < 4; i++)
+        API_OK(tapir_settimeout((int[]){c1, a1, c2, a2}[i], 10));
+    struct oneway o = {a1, a2, 50, 0};
+    pthread_t t;
+    pthread_create(&t, NULL, oneway_reader, &o);
+    char m[16];
+    memset(m, 'w', sizeof m);
+    double t0 = api_now();
+    for (int i = 0; i < 50; i++) {
+        m[0] = (char)i;
+        cr_assert_eq(tapir_sendall(c1, m, 5, 0), 0, "%s", tapir_strerror());
+        cr_assert_eq(tapir_sendall(c1, m + 5, 5, 0), 0, "%s", tapir_strerror());
+        cr_assert_eq(recv_exact(c2, m, 1), 0, "round %d: %s", i, tapir_strerror());
+        cr_assert_eq(m[0], (char)i);
+    }
+    double dt = api_now() - t0;
+    pthread_join(t, NULL);
+    cr_assert_eq(o.bad, 0);
+    cr_log_info("50 one-way rounds: %.3f s", dt);
+    cr_assert_lt(dt, 1.0, "50 rounds took %.3f s (a 40 ms delayed-ACK stall per round is 2 s)", dt);
+    tapir_close(c1);
+    tapir_close(a1);
+    tapir_close(c2);
+    tapir_close(a2);
 }
