@@ -695,7 +695,7 @@ Test(api_tcp, small_request_response_nagle_on_no_delayed_ack_stall)
 {
     NEED_TCP();
     int c, a;
-    pair(&c, &a);
+    api_tcp_pair(&c, &a);
     int v;
     API_OK(tapir_getsockopt_int(c, TAPIR_IPPROTO_TCP, TAPIR_TCP_NODELAY, &v));
     cr_assert_eq(v, 0, "Nagle must be on for this test");
@@ -755,8 +755,8 @@ Test(api_tcp, one_way_small_writes_nagle_on_acked_on_read)
 {
     NEED_TCP();
     int c1, a1, c2, a2;
-    pair(&c1, &a1);
-    pair(&c2, &a2);
+    api_tcp_pair(&c1, &a1);
+    api_tcp_pair(&c2, &a2);
     for (int i = 0; i < 4; i++)
         API_OK(tapir_settimeout((int[]){c1, a1, c2, a2}[i], 10));
     struct oneway o = {a1, a2, 50, 0};
