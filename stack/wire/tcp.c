@@ -72,6 +72,17 @@ int tcp_opts_parse(const uint8_t *p, size_t len, struct tcp_opts *o)
                 o->n_sack = (uint8_t)n;
             }
             break;
+        case TCPOPT_FASTOPEN:
+            /* Empty: a cookie request; else a 4..16-byte even cookie
+             * (RFC 7413 4.1.1); other lengths are ignored, as Linux does
+             * (tcp_parse_fastopen_option). */
+            if (olen == 2 || (olen - 2 >= TCP_FO_COOKIE_MIN && olen - 2 <= TCP_FO_COOKIE_MAX &&
+                              (olen & 1) == 0)) {
+                o->fo_ok = true;
+                o->fo_len = (uint8_t)(olen - 2);
+                memcpy(o->fo_cookie, v, o->fo_len);
+            }
+            break;
         default:
             break;                      /* unknown: skipped by its length */
         }
@@ -109,6 +120,8 @@ size_t tcp_opts_len(const struct tcp_opts *o)
         n += 4;                         /* nop,nop,sackOK */
     if (o->ws_ok)
         n += 4;                         /* nop,wscale */
+    if (o->fo_ok)
+        n += (2u + o->fo_len + 3u) & ~3u;  /* FO <cookie>, NOPs to 4 bytes */
     if (o->n_sack) {
         unsigned k = o->n_sack;
         /* What is left of the 40 bytes bounds the blocks. */
@@ -153,6 +166,15 @@ size_t tcp_opts_write(uint8_t *buf, const struct tcp_opts *o)
         *p++ = TCPOPT_WSCALE;
         *p++ = 3;
         *p++ = o->ws;
+    }
+    if (o->fo_ok) {
+        /* Linux's layout: the option, then NOPs up to the 4-byte boundary. */
+        *p++ = TCPOPT_FASTOPEN;
+        *p++ = (uint8_t)(2 + o->fo_len);
+        memcpy(p, o->fo_cookie, o->fo_len);
+        p += o->fo_len;
+        for (unsigned pad = (4u - (2u + o->fo_len) % 4u) % 4u; pad; pad--)
+            *p++ = TCPOPT_NOP;
     }
     if (o->n_sack) {
         size_t used = (size_t)(p - buf);

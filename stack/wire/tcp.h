@@ -20,7 +20,7 @@
  *
  * Options we know: EOL (0), NOP (1), MSS (2, RFC 9293), window scale (3,
  * RFC 7323), SACK-permitted (4) and SACK (5, RFC 2018), timestamps (8,
- * RFC 7323).  Unknown kinds are skipped by their length.  A length byte that
+ * RFC 7323), Fast Open (34, RFC 7413).  Unknown kinds are skipped by their length.  A length byte that
  * is < 2 or runs past the header makes the whole segment invalid (RFC 9293
  * 3.1: "MUST be prepared to handle an illegal option length"); a known option
  * with the wrong fixed length is ignored, as Linux does.
@@ -53,9 +53,14 @@
 #define TCPOPT_SACK_PERM 4
 #define TCPOPT_SACK      5
 #define TCPOPT_TS        8
+#define TCPOPT_FASTOPEN  34  /* RFC 7413 4.1.1: TCP Fast Open cookie */
 
 #define TCP_MAX_WSCALE   14  /* RFC 7323 2.3: larger shifts are treated as 14 */
 #define TCP_MAX_SACK     4   /* blocks that fit in 40 bytes of options */
+/* RFC 7413 4.1.1: a Fast Open cookie is 4 to 16 bytes, an even number (Linux
+ * TCP_FASTOPEN_COOKIE_MIN/MAX); an empty option (length 2) asks for one. */
+#define TCP_FO_COOKIE_MIN 4
+#define TCP_FO_COOKIE_MAX 16
 
 struct tcp_sack_block {
     uint32_t start, end;     /* [start, end) in sequence space */
@@ -70,6 +75,11 @@ struct tcp_opts {
     uint32_t tsval, tsecr;
     uint8_t n_sack;
     struct tcp_sack_block sack[TCP_MAX_SACK];
+    /* Fast Open (RFC 7413): fo_ok with fo_len 0 is a cookie request, else
+     * fo_cookie[0..fo_len) is the cookie.  A malformed length is ignored. */
+    bool fo_ok;
+    uint8_t fo_len;
+    uint8_t fo_cookie[TCP_FO_COOKIE_MAX];
 };
 
 /* A parsed header. */
@@ -98,7 +108,8 @@ size_t tcp_opts_len(const struct tcp_opts *o);
 /* Writes the options in Linux's layout, which packetdrill scripts expect:
  *   MSS; then timestamps as "sackOK,TS" (SYN with both) or "nop,nop,TS";
  *   SACK-permitted without TS as "nop,nop,sackOK"; window scale as
- *   "nop,wscale"; SACK blocks as "nop,nop,sack ...".
+ *   "nop,wscale"; SACK blocks as "nop,nop,sack ..."; Fast Open last, as
+ *   "FO <cookie>" padded with NOPs to a multiple of 4.
  * buf must hold tcp_opts_len(o) bytes.  Returns the length written. */
 size_t tcp_opts_write(uint8_t *buf, const struct tcp_opts *o);
 

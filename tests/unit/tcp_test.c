@@ -82,6 +82,54 @@ Test(tcp_codec, round_trip_all_options)
     cr_assert_eq(h.opt.n_sack, 4);
 }
 
+/* RFC 7413 4.1.1: Fast Open goes last, padded with NOPs as Linux writes it
+ * (what packetdrill scripts expect: "...,wscale 8,FO,nop,nop"); an empty
+ * option (a cookie request) and a cookie both round-trip; odd or out-of-range
+ * cookie lengths are ignored, not fatal. */
+Test(tcp_codec, fastopen_option)
+{
+    struct tcp_opts o = {.mss_ok = true, .mss = 1460, .sack_perm = true, .ws_ok = true, .ws = 8,
+                         .fo_ok = true};
+    uint8_t buf[60];
+    size_t n = build(buf, &o, TCP_SYN);
+    cr_assert_eq(n, 36);
+    /* <mss 1460,nop,nop,sackOK,nop,wscale 8,FO,nop,nop> */
+    static const uint8_t want[] = {2, 4, 0x05, 0xb4, 1, 1, 4, 2, 1, 3, 3, 8, 34, 2, 1, 1};
+    cr_assert_eq(memcmp(buf + 20, want, sizeof want), 0);
+    struct tcp_hdr h;
+    cr_assert_eq(tcp_hdr_parse(buf, n, &h), 0);
+    cr_assert(h.opt.fo_ok && h.opt.fo_len == 0);
+    /* With timestamps and an 8-byte cookie: 20 + 12 = 32 bytes of options. */
+    o.ts_ok = true;
+    o.fo_len = 8;
+    memcpy(o.fo_cookie, "\xab\xcd\x12\x34\x56\x78\x9a\xbc", 8);
+    n = build(buf, &o, TCP_SYN);
+    cr_assert_eq(n, 52);
+    cr_assert_eq(buf[40], 34);
+    cr_assert_eq(buf[41], 10);
+    cr_assert_eq(buf[50], 1);
+    cr_assert_eq(buf[51], 1);
+    cr_assert_eq(tcp_hdr_parse(buf, n, &h), 0);
+    cr_assert(h.opt.fo_ok && h.opt.fo_len == 8);
+    cr_assert_eq(memcmp(h.opt.fo_cookie, o.fo_cookie, 8), 0);
+    cr_assert(h.opt.ts_ok && h.opt.ws_ok && h.opt.sack_perm && h.opt.mss == 1460);
+    /* A 4-byte cookie needs no padding; a 16-byte one is the largest. */
+    struct tcp_opts c = {.fo_ok = true, .fo_len = 4};
+    cr_assert_eq(tcp_opts_len(&c), 8);
+    c.fo_len = 16;
+    cr_assert_eq(tcp_opts_len(&c), 20);
+    /* Bad lengths: 3 (odd), 4 (a 2-byte cookie), 20 (an 18-byte cookie). */
+    static const uint8_t bad[] = {3, 4, 20};
+    for (size_t i = 0; i < sizeof bad; i++) {
+        uint8_t raw[20] = {34, bad[i]};
+        for (int k = bad[i]; k < 20; k++)
+            raw[k] = 1;
+        struct tcp_opts p;
+        cr_assert_eq(tcp_opts_parse(raw, 20, &p), 0, "len %u", bad[i]);
+        cr_assert(!p.fo_ok, "len %u", bad[i]);
+    }
+}
+
 Test(tcp_codec, every_truncation_rejected)
 {
     struct tcp_opts o = {.mss_ok = true, .mss = 1460, .sack_perm = true, .ts_ok = true, .ws_ok = true};
