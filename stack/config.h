@@ -197,6 +197,8 @@
 #define TCP_MIN_MSS          88       /* floor for MSS from the peer / ICMP (Linux TCP_MIN_SND_MSS 48+) */
 #define TCP_CC_DEFAULT       "cubic"
 #define TCP_ECN_DEFAULT      2        /* Linux tcp_ecn: accept ECN when the peer asks (RFC 3168) */
+#define TCP_FASTOPEN_DEFAULT 1        /* Linux tcp_fastopen: client side on, server side off (RFC 7413) */
+#define TCP_FO_CACHE_SIZE    16       /* Fast Open cookies remembered, one per server address (oldest evicted) */
 #define TCP_HYSTART_DETECT   3        /* CUBIC HyStart: 1 ACK train + 2 delay (Linux hystart_detect) */
 #define TCP_PSH_MARKS        16       /* PSH positions inside unacknowledged data (forced pushes in
                                        * long writes); when full, further marks are not kept */

@@ -76,6 +76,7 @@ struct tcp_settings {
     bool sack;                     /* tcp_sack (RFC 2018) */
     bool dsack;                    /* tcp_dsack (RFC 2883) */
     bool syncookies;               /* tcp_syncookies: when the SYN queue is full */
+    uint32_t fastopen;             /* tcp_fastopen (RFC 7413): bit 0 client, bit 1 server (Linux's bits) */
     uint8_t ecn;                   /* tcp_ecn (RFC 3168): 0 off, 1 ask and accept, 2 accept only */
     bool slow_start_after_idle;    /* tcp_slow_start_after_idle (RFC 5681 4.1) */
     bool rack;                     /* tcp_recovery & 1: RACK-TLP time-based loss detection (RFC 8985);

@@ -138,6 +138,16 @@ int stack_sysctl_set(struct stack_settings *cfg, const char *path, const char *v
         t->syncookies = v == 1;
         return 0;
     }
+    if (strcmp(name, "tcp_fastopen") == 0) {
+        /* Linux's bits, kept whole: 0x1 client (tcp_fastopen.c), 0x2 server
+         * (tapir has no server side yet: a listener ignores Fast Open and
+         * answers a SYN's data with a plain handshake, as RFC 7413 allows),
+         * the others (no-cookie modes, the default queue length) unused. */
+        if (parse_u32(value, &v) < 0)
+            goto bad;
+        t->fastopen = v;
+        return 0;
+    }
     if (strcmp(name, "tcp_ecn") == 0) {
         if (parse_u32(value, &v) < 0)
             goto bad;

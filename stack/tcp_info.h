@@ -28,6 +28,7 @@ struct stack;
 #define TP_TCP_CONGESTION     13
 #define TP_TCP_USER_TIMEOUT   18
 #define TP_TCP_NOTSENT_LOWAT  25
+#define TP_TCP_FASTOPEN_CONNECT 30
 
 /* tcpi_state values (Linux's TCP_ESTABLISHED = 1 ...). */
 enum {

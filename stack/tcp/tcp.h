@@ -221,6 +221,11 @@ struct tcpcb {
     int16_t linger2_s;           /* TCP_LINGER2: orphaned FIN_WAIT_2 seconds, 0: tcp_fin_timeout, -1: none */
     bool quickack_off;           /* TCP_QUICKACK set to 0 (read back as 0, as Linux's pingpong mode) */
     bool ss_connecting;          /* Linux's SS_CONNECTING: connect() said EINPROGRESS, no later connect() has told how it went */
+    /* TCP Fast Open, client side (RFC 7413; tcp_fastopen.c) */
+    bool fo_connect;             /* TCP_FASTOPEN_CONNECT: connect() may leave the SYN to the first write */
+    bool fo_deferred;            /* connect() returned 0 and sent nothing: the first write sends the SYN */
+    bool fo_syn;                 /* the SYN about to go carries the Fast Open option (first SYN only) */
+    bool fo_asked;               /* our SYN carried it: the SYN-ACK's cookie is to be cached */
     bool nodelay, cork, more;    /* TCP_NODELAY, TCP_CORK, MSG_MORE (true only inside that send call) */
     bool ack_now;                /* send an ACK on the next tcp_output */
     /* Why the pending delayed ACK might be wanted sooner (Linux's
@@ -359,6 +364,14 @@ struct tcp_state {
     /* Trace hook for every connection (a tool sets it); per connection too. */
     tcp_trace_fn trace;
     void *trace_ctx;
+    /* Fast Open cookies the servers gave us, by server address (tcp_fastopen.c). */
+    struct tcp_fo_entry {
+        struct ipaddr addr;      /* family 0: a free slot */
+        uint16_t mss;            /* the server's MSS (sizes the data of the next SYN) */
+        uint8_t len;
+        uint8_t cookie[TCP_FO_COOKIE_MAX];
+        uint64_t used;           /* µs: last stored or used (the oldest goes first) */
+    } fo_cache[TCP_FO_CACHE_SIZE];
 };
 
 /* ---- tcp_subr.c ---- */
@@ -488,6 +501,28 @@ bool tcp_sndbuf_memory_free(const struct tcpcb *tp);     /* may a write start a 
 bool tcp_sndbuf_writeable(const struct tcpcb *tp);       /* POLLOUT */
 uint32_t tcp_skb_tail_room(const struct tcpcb *tp, uint32_t goal);
 void tcp_skb_append(struct tcpcb *tp, uint32_t n, bool new_skb);
+
+/* ---- tcp_fastopen.c: TCP Fast Open, client side (RFC 7413) ---- */
+bool tcp_fastopen_client_on(const struct stack *st);   /* tcp_fastopen & 1 */
+/* Remembers server addr's cookie (and MSS) for the next connections. */
+void tcp_fastopen_cache_set(struct stack *st, const struct ipaddr *addr, uint16_t mss, const uint8_t *cookie,
+                            uint8_t len);
+/* connect() with TCP_FASTOPEN_CONNECT, the connection set up in SYN-SENT:
+ * true when the SYN waits for the first write (a cookie is cached); else
+ * the SYN connect() sends asks for a cookie. */
+bool tcp_fastopen_defer_connect(struct tcpcb *tp);
+/* The SYN's Fast Open option (tcp_xmit, while tp->fo_syn). */
+void tcp_fastopen_syn_options(struct tcpcb *tp, struct tcp_opts *o);
+/* Should this send() start the connection (a deferred connect, or
+ * MSG_FASTOPEN on a closed socket)? */
+bool tcp_fastopen_wants_send(const struct tcpcb *tp, int flags);
+/* Sends the first SYN, with data from buf when a cookie is cached: the
+ * bytes taken, 0, or -EINPROGRESS / -EAGAIN when none went (explicit:
+ * sendto(MSG_FASTOPEN)). */
+ssize_t tcp_fastopen_send_syn(struct tcpcb *tp, const void *buf, size_t len, bool explicit);
+/* The SYN-ACK arrived (SND.UNA updated): cache its cookie, retire the SYN's
+ * data it acknowledges, send again what it does not. */
+void tcp_fastopen_synack(struct tcpcb *tp, const struct tcp_opts *o);
 void tcp_skb_split(struct tcpcb *tp, uint32_t seq);      /* a burst ended inside a buffer */
 void tcp_skb_acked(struct tcpcb *tp);                    /* after SND.UNA moved */
 void tcp_skb_free(struct tcpcb *tp);

@@ -361,6 +361,7 @@ static void syn_sent_input(struct tcpcb *tp, const struct ip_rx *rx, struct seg 
         /* Our SYN is acknowledged: ESTABLISHED. */
         tp->snd_una = s->ack;
         tp->soft_err = 0;
+        tcp_fastopen_synack(tp, &s->h.opt);   /* RFC 7413: the cookie, the SYN's data */
         if (tp->rt_timing && seq_gt(s->ack, tp->rt_seq) && tp->retransmits == 0) {
             tcp_rtt_sample(tp, (uint32_t)(st->now - tp->rt_time));
             tp->rt_timing = false;

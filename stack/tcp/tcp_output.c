@@ -303,6 +303,8 @@ int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags)
             h.opt.ws_ok = cfg->window_scaling;
             h.opt.sack_perm = cfg->sack;
             h.opt.ts_ok = cfg->timestamps;
+            if (tp->fo_syn)
+                tcp_fastopen_syn_options(tp, &h.opt);   /* RFC 7413: tcp_fastopen.c */
         } else {
             /* SYN-ACK: answer only what the peer offered (RFC 7323 1.3, RFC 2018 2). */
             h.opt.ws_ok = tp->ws_ok;
@@ -361,7 +363,7 @@ int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags)
         uint8_t *b = pkt_put(p, TCP_HDR_LEN + optlen + len);
         size_t hl = tcp_hdr_write(b, &h);
         if (len)
-            ring_read_at(&tp->sndbuf, seq - tp->snd_buf_seq, b + hl, len);
+            ring_read_at(&tp->sndbuf, seq + (syn ? 1 : 0) - tp->snd_buf_seq, b + hl, len);   /* data in a SYN: Fast Open */
         tcp_set_checksum(&tp->laddr, &tp->faddr, b, hl + len);
     }
 

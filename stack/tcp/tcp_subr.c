@@ -24,6 +24,7 @@ void tcp_settings_default(struct tcp_settings *t)
     t->sack = true;
     t->dsack = true;
     t->syncookies = true;
+    t->fastopen = TCP_FASTOPEN_DEFAULT;
     t->ecn = TCP_ECN_DEFAULT;
     t->slow_start_after_idle = true;
     t->rack = true;

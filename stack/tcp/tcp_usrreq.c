@@ -143,10 +143,15 @@ static int tcp_accept(struct sock *s, struct sock **child, struct endpoint *peer
     return 0;
 }
 
+static int connect_setup(struct tcpcb *tp, const struct endpoint *peer);
+
 static int tcp_connect(struct sock *s, const struct endpoint *peer)
 {
     struct tcpcb *tp = tcp_from_sock(s);
-    struct stack *st = s->st;
+    /* A connect() Fast Open deferred (tcp_fastopen.c) counts as done: a
+     * second one is EISCONN, as Linux says (__inet_stream_connect). */
+    if (tp->fo_deferred)
+        return -EISCONN;
     /* Linux keeps the socket's own state beside TCP's (__inet_stream_connect):
      * after a connect() that said EINPROGRESS, the next one reports how that
      * attempt went: EALREADY while it is on, 0 once it is established (the
@@ -174,6 +179,23 @@ static int tcp_connect(struct sock *s, const struct endpoint *peer)
     }
     if (connected_once(tp) || tp->hlink.on)
         return -EISCONN;
+    int err = connect_setup(tp, peer);
+    if (err)
+        return err;
+    /* TCP_FASTOPEN_CONNECT with a cookie: the SYN waits for the data. */
+    if (tcp_fastopen_defer_connect(tp))
+        return 0;
+    tcp_xmit(tp, tp->iss, 0, TCP_SYN);
+    tp->fo_syn = false;          /* a retransmitted SYN goes without Fast Open */
+    tp->ss_connecting = true;
+    return -EINPROGRESS;
+}
+
+/* connect()'s work up to the SYN: addresses, port, ISN, SYN-SENT. */
+static int connect_setup(struct tcpcb *tp, const struct endpoint *peer)
+{
+    struct sock *s = &tp->sk;
+    struct stack *st = s->st;
     if (peer->addr.family == TP_AF_UNSPEC)
         return -EAFNOSUPPORT;
     if (peer->port == 0)
@@ -253,9 +275,7 @@ static int tcp_connect(struct sock *s, const struct endpoint *peer)
     tcp_init_seq(tp, tcp_new_isn(st, &tp->laddr, tp->lport, &tp->faddr, tp->fport));
     tcp_set_state(tp, TCPS_SYN_SENT);
     st->ctr.tcp_active_opens++;
-    tcp_xmit(tp, tp->iss, 0, TCP_SYN);
-    tp->ss_connecting = true;
-    return -EINPROGRESS;
+    return 0;
 }
 
 /* ---- send / recv ---- */
@@ -263,7 +283,32 @@ static int tcp_connect(struct sock *s, const struct endpoint *peer)
 static ssize_t tcp_send(struct sock *s, const void *buf, size_t len, int flags, const struct endpoint *to)
 {
     struct tcpcb *tp = tcp_from_sock(s);
-    (void)to;
+    if (tcp_fastopen_wants_send(tp, flags)) {
+        /* Fast Open (tcp_fastopen.c): this write sends the SYN, with the
+         * data when the server gave us a cookie before. */
+        bool explicit = !tp->fo_deferred;
+        if (explicit) {
+            /* sendto(MSG_FASTOPEN): connect() to the address given. */
+            if (!tcp_fastopen_client_on(s->st))
+                return -EOPNOTSUPP;
+            if (!to)
+                return -EDESTADDRREQ;
+            if (connected_once(tp) || tp->hlink.on)
+                return -EISCONN;
+            int err = connect_setup(tp, to);
+            if (err)
+                return err;
+        }
+        return tcp_fastopen_send_syn(tp, buf, len, explicit);
+    }
+    if (flags & MSG_FASTOPEN) {
+        /* MSG_FASTOPEN is a connect(): on a socket that is connecting or
+         * connected it fails as a second connect() would (Linux's
+         * tcp_sendmsg_fastopen -> __inet_stream_connect). */
+        if (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED)
+            return -EALREADY;
+        return -EISCONN;
+    }
     if (s->so_error) {
         int e = s->so_error;
         s->so_error = 0;
@@ -638,6 +683,17 @@ static int tcp_setsockopt(struct sock *s, int level, int name, const void *val, 
     if ((err = get_int(val, len, &v)))
         return err;
     switch (name) {
+    case TP_TCP_FASTOPEN_CONNECT:
+        /* Linux: 0 or 1, only before connect(), and only with the client
+         * side on (tcp_fastopen & 1). */
+        if (v < 0 || v > 1)
+            return -EINVAL;
+        if (!tcp_fastopen_client_on(s->st))
+            return -EOPNOTSUPP;
+        if (tp->state != TCPS_CLOSED)
+            return -EINVAL;
+        tp->fo_connect = v != 0;
+        return 0;
     case TP_TCP_NODELAY:
         tp->nodelay = v != 0;
         if (tp->nodelay) {
@@ -860,6 +916,7 @@ static int tcp_getsockopt(struct sock *s, int level, int name, void *val, size_t
      * (1 until it is set to 0), not the interactive mode it infers itself. */
     case TP_TCP_QUICKACK: return put_int(val, len, !tp->quickack_off);
     case TP_TCP_NOTSENT_LOWAT: return put_int(val, len, (int)tp->notsent_lowat);
+    case TP_TCP_FASTOPEN_CONNECT: return put_int(val, len, tp->fo_connect);
     case TP_TCP_CONGESTION: {
         size_t n = strlen(tp->cc->name) + 1;
         if (n > *len)
@@ -897,6 +954,10 @@ static uint32_t tcp_poll(struct sock *s)
         m |= SOCK_POLLHUP;
     if (tp->fin_rcvd || tp->shut_rd)
         m |= SOCK_POLLIN | SOCK_POLLRDHUP;
+    /* A Fast Open connect() left the SYN to the first write: the socket is
+     * writable so that the application writes (Linux's tcp_poll). */
+    if (tp->fo_deferred)
+        return m | SOCK_POLLOUT;
     if (tp->state == TCPS_SYN_SENT || tp->state == TCPS_SYN_RECEIVED)
         return m;
     if (tp->rcvbuf.len > 0)
