@@ -283,6 +283,15 @@ int sock_setsockopt_common(struct sock *s, int level, int name, const void *val,
          * does (no queueing discipline, no debug tracing). */
         case SO_PRIORITY: s->priority = v; return 0;
         case SO_DEBUG: s->debug = v != 0; return 0;
+        /* A cap on TCP's pacing rate, bytes/s; ~0 lifts it.  As in Linux,
+         * a cap turns pacing on for the socket even without the stack-wide
+         * setting, and for good (sk_pacing_status SK_PACING_NEEDED). */
+        case SO_MAX_PACING_RATE:
+            s->pacing_capped = v != -1;
+            if (s->pacing_capped)
+                s->pacing_needed = true;
+            s->max_pacing_rate = (uint32_t)v;
+            return 0;
         case SO_ZEROCOPY:
             /* Linux takes it on TCP and UDP sockets, 0 or 1.  tapir always
              * copies the data at send time (one copy into the send buffer),
@@ -380,6 +389,7 @@ int sock_getsockopt_common(struct sock *s, int level, int name, void *val, size_
         case SO_KEEPALIVE: return put_int(val, len, s->keepalive);
         case SO_PRIORITY: return put_int(val, len, s->priority);
         case SO_DEBUG: return put_int(val, len, s->debug);
+        case SO_MAX_PACING_RATE: return put_int(val, len, s->pacing_capped ? (int)s->max_pacing_rate : -1);
         /* tapir's receive and send low-water marks are Linux's defaults,
          * 1 byte (SO_SNDLOWAT cannot be set on Linux either; setting
          * SO_RCVLOWAT is not implemented: ENOPROTOOPT). */

@@ -71,6 +71,9 @@ struct sock {
     bool mcast_loop;             /* IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP (default on; tapir has no group membership to loop to) */
     int priority;                /* SO_PRIORITY: reported only (tapir has no queueing discipline) */
     bool debug;                  /* SO_DEBUG: reported only */
+    bool pacing_needed;          /* SO_MAX_PACING_RATE was ever set to other than ~0: TCP paces (tcp_pacing.c) */
+    bool pacing_capped;          /* ... and the cap is in force: */
+    uint32_t max_pacing_rate;    /* at most this many bytes/s (0: no pacing, as Linux) */
     uint8_t pmtudisc;            /* IP_MTU_DISCOVER (IP_PMTUDISC_*), SOCK_PMTUDISC_UNSET: the protocol's default */
     uint32_t sndbuf, rcvbuf;     /* bytes (SO_SNDBUF/SO_RCVBUF, as Linux reports them) */
     int bound_ifindex;           /* SO_BINDTODEVICE / scope id, -1 any */

@@ -98,6 +98,11 @@ struct tcp_settings {
     uint16_t port_lo, port_hi;     /* ip_local_port_range */
     uint8_t hystart;               /* CUBIC slow-start exit (Linux tcp_cubic hystart_detect):
                                     * bit 0 ACK train, bit 1 delay increase; 0 off */
+    bool pacing;                   /* pace every connection's departures (Linux with the fq qdisc:
+                                    * tcp_pacing.c); off by default */
+    uint32_t pacing_ss_ratio;      /* tcp_pacing_ss_ratio: % of cwnd*mss/srtt in slow start (200) */
+    uint32_t pacing_ca_ratio;      /* tcp_pacing_ca_ratio: % in congestion avoidance (120) */
+    uint32_t min_tso_segs;         /* tcp_min_tso_segs: least segments a paced burst holds (2) */
 };
 void tcp_settings_default(struct tcp_settings *t);
 

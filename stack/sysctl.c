@@ -18,8 +18,7 @@
 
 /* Sysctls with no effect on what a script observes from tapir. */
 static const char *const no_effect[] = {
-    "tcp_fastopen_key", "tcp_pacing_ss_ratio", "tcp_pacing_ca_ratio", "tcp_ecn_option",
-    "tcp_tso_win_divisor", "tcp_min_tso_segs", "tcp_fack", NULL,
+    "tcp_fastopen_key", "tcp_ecn_option", "tcp_tso_win_divisor", "tcp_fack", NULL,
 };
 
 void sysctl_note(char *note, size_t len, const char *fmt, const char *a, const char *b)
@@ -82,6 +81,9 @@ static const struct field_sysctl fields[] = {
     NUM("tcp_notsent_lowat", notsent_lowat),
     NUM("tcp_max_syn_backlog", max_syn_backlog),
     NUM("tcp_max_tw_buckets", max_tw),
+    NUM("tcp_pacing_ss_ratio", pacing_ss_ratio),
+    NUM("tcp_pacing_ca_ratio", pacing_ca_ratio),
+    NUM("tcp_min_tso_segs", min_tso_segs),
     BOOL("tcp_timestamps", timestamps),
     BOOL("tcp_window_scaling", window_scaling),
     BOOL("tcp_sack", sack),

@@ -328,6 +328,14 @@ struct tcpcb {
     /* Timers */
     struct timer t_rexmt, t_persist, t_delack, t_keep, t_2msl, t_tlp;
     struct timer t_reo;          /* RACK reordering timer (RFC 8985 6.3) */
+    struct timer t_pace;         /* pacing: the next burst's departure time (tcp_pacing.c) */
+
+    /* Pacing (tcp_pacing.c) */
+    uint64_t pacing_rate;        /* bytes/s; 0 not yet computed, UINT64_MAX unlimited */
+    uint64_t pace_next_ns;       /* earliest departure of the next burst (Linux's tcp_wstamp_ns) */
+    uint64_t pace_credit_ns;     /* how late the current burst started (Linux's jitter credit) */
+    uint32_t pace_left;          /* segments the current burst may still take; 0: none open */
+    uint32_t pace_bytes;         /* bytes sent in the current burst */
     uint32_t tlp_high_seq;       /* SND.NXT when the tail loss probe went out; 0: none pending */
     bool tlp_pending;
     uint32_t quickacks;          /* ACK immediately this many more times (Linux quick-ack) */
@@ -461,6 +469,17 @@ void tcp_enter_timewait(struct tcpcb *tp);
 void tcp_arm_finwait2(struct tcpcb *tp);
 /* RACK-TLP (RFC 8985 7): arm the probe timeout if a tail loss probe applies. */
 void tcp_schedule_tlp(struct tcpcb *tp);
+
+/* tcp_pacing.c: Linux's internal TCP pacing (the fq qdisc's model). */
+uint64_t tcp_pacing_rate_calc(uint32_t mss, uint32_t cwnd, uint32_t in_flight, uint32_t ssthresh,
+                              uint32_t srtt_us, uint32_t ss_ratio, uint32_t ca_ratio, uint64_t max_rate);
+bool tcp_pacing_on(const struct tcpcb *tp);
+void tcp_pacing_update_rate(struct tcpcb *tp);
+bool tcp_pacing_wait(struct tcpcb *tp, uint32_t cwnd_room);
+void tcp_pacing_sent(struct tcpcb *tp, uint32_t len);
+void tcp_pacing_end(struct tcpcb *tp);
+uint32_t tcp_pacing_burst_cap(struct tcpcb *tp);
+void tcp_pacing_fire(struct stack *st, struct timer *t);
 
 /* ---- tcp_ecn.c (RFC 3168) ---- */
 /* A listener's child saw this SYN: ECN-setup SYN and our setting -> ecn_ok. */

@@ -754,6 +754,8 @@ static bool process_ack(struct tcpcb *tp, struct seg *s)
     if (tcp_synchronized(tp->state)) {
         tcp_ecn_echo(tp, s->flags);       /* ECE: reduce first, then no growth */
         ack_congestion(tp, s, acked, newly_sacked, prior_sacked, window_changed, newly_sacked_recs);
+        if (tcp_pacing_on(tp))
+            tcp_pacing_update_rate(tp);   /* the new cwnd and srtt (Linux: tcp_ack) */
     }
 
     /* Window update (3.10.7.4): only from a segment newer than the last one

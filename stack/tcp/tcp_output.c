@@ -635,7 +635,10 @@ static bool psh_chunk_end(struct tcpcb *tp, struct psh_chunk *c, uint32_t len, u
     if (c->left == 0) {
         uint32_t half = tp->cwnd / mss / 2;
         uint32_t room = cwnd_room / mss;
+        uint32_t pace = tcp_pacing_burst_cap(tp);   /* 0 unless pacing */
         c->left = half > 1 ? half : 1;
+        if (pace && pace < c->left)
+            c->left = pace;
         if (room && room < c->left)
             c->left = room;
         c->segs = 0;
@@ -712,11 +715,14 @@ void tcp_output(struct tcpcb *tp)
         if (tp->ca_state >= TCP_CA_Recovery && lost) {
             if (cwnd_room == 0 || cwnd_room < min32(rlen, tp->mss))
                 break;
+            if (tcp_pacing_wait(tp, cwnd_room))   /* not yet: the pacing timer resumes */
+                break;
             if (!retransmit(tp, rseq, rlen)) {
                 if (tp->mss < mss_before)
                     continue;
                 break;
             }
+            tcp_pacing_sent(tp, rlen);
             sent = true;
             nsent++;
             continue;
@@ -761,6 +767,8 @@ void tcp_output(struct tcpcb *tp)
                     break;
             }
         }
+        if (len && tcp_pacing_wait(tp, cwnd_room))   /* not yet: the pacing timer resumes */
+            break;
         uint8_t flags = TCP_ACK;
         uint32_t seq = tp->snd_nxt;
         if (len && psh_marked(tp, seq, seq + len))
@@ -777,11 +785,14 @@ void tcp_output(struct tcpcb *tp)
             break;
         if (tp->ca_state >= TCP_CA_Recovery)
             tp->prr_out += (uint32_t)n;
+        if (n)
+            tcp_pacing_sent(tp, (uint32_t)n);
         sent = true;
         nsent++;
         if (fin && (uint32_t)n == len)
             break;
     }
+    tcp_pacing_end(tp);   /* a paced burst never outlives the call either */
     /* The train never outlives the call.  Segments the device refused
      * (inside the loop or now) did not leave: "sent" counts the rest. */
     tcp_train_send(tp, train);

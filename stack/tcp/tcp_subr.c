@@ -50,6 +50,10 @@ void tcp_settings_default(struct tcp_settings *t)
     t->port_lo = TCP_EPHEMERAL_LO;
     t->port_hi = TCP_EPHEMERAL_HI;
     t->hystart = TCP_HYSTART_DETECT;
+    t->pacing = false;
+    t->pacing_ss_ratio = 200;
+    t->pacing_ca_ratio = 120;
+    t->min_tso_segs = 2;
 }
 
 struct tcp_state *tcp_state_get(struct stack *st)

@@ -27,6 +27,7 @@ void tcp_timers_init(struct tcpcb *tp)
     timer_init(&tp->t_2msl, twomsl_fire);
     timer_init(&tp->t_tlp, tlp_fire);
     timer_init(&tp->t_reo, reo_fire);
+    timer_init(&tp->t_pace, tcp_pacing_fire);
 }
 
 void tcp_timers_cancel(struct tcpcb *tp)
@@ -39,6 +40,7 @@ void tcp_timers_cancel(struct tcpcb *tp)
     timer_cancel(w, &tp->t_2msl);
     timer_cancel(w, &tp->t_tlp);
     timer_cancel(w, &tp->t_reo);
+    timer_cancel(w, &tp->t_pace);
 }
 
 /* ---- RTT estimation and the RTO (RFC 6298) ---- */

@@ -138,8 +138,15 @@ static int apply_line(struct stack *st, char *line, bool *drop_tx, char *note, s
             if (strcmp(argv[i], "limit") == 0 && strcmp(argv[i + 1], "0") == 0)
                 limit0 = true;
         bool del = argc > 2 && strcmp(argv[2], "delete") == 0;
-        if (!del)
+        /* The fq qdisc paces what TCP sends (tcp_pacing.c). */
+        bool fq = false;
+        for (int i = 1; i + 1 < argc; i++)
+            if (strcmp(argv[i], "root") == 0 && strcmp(argv[i + 1], "fq") == 0)
+                fq = true;
+        if (!del) {
             *drop_tx = limit0;
+            st->cfg.tcp.pacing = fq;
+        }
         return 0;
     }
     if (strcmp(cmd, "echo") == 0 && argc == 4 && strcmp(argv[2], ">") == 0 &&

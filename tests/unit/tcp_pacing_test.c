@@ -1,0 +1,52 @@
+/* TCP pacing's rate (stack/tcp/tcp_pacing.c, Linux's tcp_update_pacing_rate):
+ * ratio% * max(cwnd, in flight) / srtt, the slow-start ratio while cwnd is
+ * below half of ssthresh, capped by SO_MAX_PACING_RATE. */
+#include <criterion/criterion.h>
+#include <stdint.h>
+
+#include "stack/tcp/tcp.h"
+
+#define NOCAP UINT64_MAX
+
+Test(tcp_pacing, slow_start_rate_is_twice_cwnd_per_srtt)
+{
+    /* 10 segments of 1460 bytes per 100 ms is 146000 B/s; slow start paces
+     * at 200 % of it. */
+    cr_assert_eq(tcp_pacing_rate_calc(1460, 14600, 0, UINT32_MAX, 100000, 200, 120, NOCAP), 292000);
+}
+
+Test(tcp_pacing, congestion_avoidance_rate_is_120_percent)
+{
+    /* cwnd 20000 >= ssthresh/2 (30000/2): the CA ratio. */
+    cr_assert_eq(tcp_pacing_rate_calc(1000, 20000, 0, 30000, 100000, 200, 120, NOCAP), 240000);
+    /* Just below half of ssthresh: still slow start. */
+    cr_assert_eq(tcp_pacing_rate_calc(1000, 14999, 0, 30000, 100000, 200, 120, NOCAP), 299980);
+}
+
+Test(tcp_pacing, in_flight_above_cwnd_counts)
+{
+    /* After a cwnd reduction more than cwnd may be in flight: the rate
+     * follows what is out (Linux: max(cwnd, packets_out)). */
+    cr_assert_eq(tcp_pacing_rate_calc(1000, 10000, 25000, 20000, 50000, 200, 120, NOCAP), 600000);
+}
+
+Test(tcp_pacing, no_rtt_sample_is_unpaced)
+{
+    cr_assert_eq(tcp_pacing_rate_calc(1460, 14600, 0, UINT32_MAX, 0, 200, 120, NOCAP), UINT64_MAX);
+    /* ... unless SO_MAX_PACING_RATE caps it. */
+    cr_assert_eq(tcp_pacing_rate_calc(1460, 14600, 0, UINT32_MAX, 0, 200, 120, 50000), 50000);
+}
+
+Test(tcp_pacing, max_pacing_rate_caps)
+{
+    cr_assert_eq(tcp_pacing_rate_calc(1460, 14600, 0, UINT32_MAX, 100000, 200, 120, 100000), 100000);
+    /* A cap above the computed rate changes nothing. */
+    cr_assert_eq(tcp_pacing_rate_calc(1460, 14600, 0, UINT32_MAX, 100000, 200, 120, 1000000), 292000);
+}
+
+Test(tcp_pacing, sysctl_ratios_apply)
+{
+    /* tcp_pacing_ss_ratio=100: pace at exactly cwnd/srtt. */
+    cr_assert_eq(tcp_pacing_rate_calc(1000, 10000, 0, UINT32_MAX, 10000, 100, 120, NOCAP), 1000000);
+    cr_assert_eq(tcp_pacing_rate_calc(1000, 10000, 0, 10000, 10000, 100, 150, NOCAP), 1500000);
+}
