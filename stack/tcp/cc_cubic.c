@@ -110,10 +110,13 @@ static void hystart_update(struct tcpcb *tp, uint32_t rtt)
     struct cubic *c = cb(tp);
     uint8_t detect = tp->st->cfg.tcp.hystart;
     uint64_t now = tp->st->now;
-    if (seq_gt(tp->snd_una, c->round_end))
-        hystart_round_reset(tp);
+    /* Below the low window HyStart does not look, and its rounds do not
+     * advance either (Linux's hystart_update is not called): the first
+     * round starts at the first ACK with cwnd >= 16 segments. */
     if (tp->cwnd < HYSTART_LOW_WINDOW * (uint32_t)tp->mss)
         return;
+    if (seq_gt(tp->snd_una, c->round_end))
+        hystart_round_reset(tp);
     if ((detect & 1) && now - c->last_ack <= HYSTART_ACK_DELTA) {
         c->last_ack = now;
         /* tapir does not pace: the train must outlast half the minimum RTT. */
