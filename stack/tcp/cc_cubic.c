@@ -9,6 +9,13 @@
  * loss ssthresh = cwnd * beta (beta = 0.7; Linux's integer 717/1024), with
  * fast convergence (4.7) lowering W_max when the window is still shrinking.
  *
+ * How the growth is counted follows Linux's bictcp_update, which the corpus
+ * records: cwnd grows one segment per cnt segments acknowledged, cnt =
+ * cwnd / (W_cubic - cwnd) in whole segments, at most 20 before the first
+ * reduction (5% per RTT while the bandwidth is unknown), lowered when the
+ * Reno estimate (one segment per cwnd*15/8 acknowledged) is ahead, at least
+ * 2; credit counted against a larger cnt buys a segment at once.
+ *
  * Slow start ends early, before a loss, when HyStart sees the path's queue
  * build up (Ha & Rhee, "Taming the elephants", 2011; Linux tcp_cubic.c,
  * which the packetdrill corpus checks).  Per round trip (until SND.UNA
@@ -33,7 +40,7 @@ struct cubic {
     double w_max;          /* segments, window before the last reduction */
     double k;              /* seconds */
     double w_est;          /* Reno-friendly estimate, segments */
-    double frac;           /* fractional segments of growth not yet applied */
+    double frac;           /* segments acknowledged toward the next increase (Linux's snd_cwnd_cnt) */
     uint64_t epoch_start;  /* µs; 0: no epoch (starts at the first CA ack) */
     double cwnd_epoch;
     /* HyStart */
@@ -44,10 +51,18 @@ struct cubic {
     uint32_t curr_rtt;     /* µs: smallest RTT of this round's samples */
     uint8_t sample_cnt;    /* samples taken this round */
     bool found;            /* HyStart ended slow start already */
+    double ack_cnt;        /* segments acknowledged toward w_est's next increase */
+    bool lost;             /* w_max comes from a reduction (Linux: last_max_cwnd != 0) */
 };
 _Static_assert(sizeof(struct cubic) <= CC_STATE_BYTES, "cubic state fits");
 
 static struct cubic *cb(struct tcpcb *tp) { return (struct cubic *)(void *)tp->cc_state; }
+
+/* floor() for non-negative values (the library links no libm). */
+static double floor_pos(double x)
+{
+    return (double)(uint64_t)x;
+}
 
 double cubic_w(double t, double w_max, double k)
 {
@@ -176,26 +191,47 @@ static void cubic_ack_received(struct tcpcb *tp, uint32_t acked)
             c->w_max = cwnd;
         }
         c->w_est = cwnd;
+        c->ack_cnt = 0;
     }
     /* 4.2: the target is where W_cubic will be one RTT from now. */
     double rtt = (tp->min_rtt_us ? tp->min_rtt_us : (tp->srtt_us ? tp->srtt_us : 100000)) / 1e6;
     double t = (double)(now - c->epoch_start) / 1e6;
     double target = cubic_w(t + rtt, c->w_max, c->k);
-    if (target < cwnd)
-        target = cwnd;
-    if (target > 1.5 * cwnd)
-        target = 1.5 * cwnd;
-    /* 4.3: Reno-friendly region, alpha = 3 * (1 - beta) / (1 + beta). */
+    /* 4.4/4.5: cwnd grows by (target - cwnd) / cwnd per acknowledged
+     * segment, counted as Linux's bictcp_update does: one segment per cnt
+     * acknowledged, cnt = cwnd / (target - cwnd) in whole segments. */
+    double bic = floor_pos(target > cwnd ? target : cwnd);
+    double cnt = bic > cwnd ? floor_pos(cwnd / (bic - cwnd)) : 100 * cwnd;
+    /* Before the first reduction the bandwidth is unknown and the curve,
+     * flat at its origin, would hardly grow: at least 5% per RTT. */
+    if (!c->lost && cnt > 20)
+        cnt = 20;
+    /* 4.3: Reno-friendly region, counted as Linux does: an estimate of
+     * Reno's window (w_est) that grows a segment per cwnd*15/8 segments
+     * acknowledged (Linux's beta_scale, alpha ~ 3(1-beta)/(1+beta)); when it
+     * is ahead of cwnd, cwnd grows at least as fast as it would. */
     double segs = acked / mss;
-    double alpha = c->w_est >= c->w_max ? 1.0 : 3.0 * (1 - CUBIC_BETA) / (1 + CUBIC_BETA);
-    c->w_est += alpha * segs / cwnd;
-    if (c->w_est > target)
-        target = c->w_est;
-    /* 4.4/4.5: cwnd grows by (target - cwnd) / cwnd per acknowledged segment. */
-    c->frac += (target - cwnd) * segs / cwnd;
-    if (c->frac >= 1.0) {
-        uint32_t whole = (uint32_t)c->frac;
-        c->frac -= whole;
+    c->ack_cnt += segs;
+    double delta = floor_pos(cwnd * 15 / 8);
+    while (delta > 0 && c->ack_cnt > delta) {
+        c->ack_cnt -= delta;
+        c->w_est += 1;
+    }
+    if (c->w_est > cwnd && cnt > floor_pos(cwnd / (c->w_est - cwnd)))
+        cnt = floor_pos(cwnd / (c->w_est - cwnd));
+    /* At most one segment per two acknowledged (cwnd x1.5 per RTT). */
+    if (cnt < 2)
+        cnt = 2;
+    /* Linux's tcp_cong_avoid_ai: segments acknowledged are counted against
+     * cnt; credit earned while cnt was larger buys a segment at once. */
+    if (c->frac >= cnt) {
+        c->frac = 0;
+        tp->cwnd += tp->mss;
+    }
+    c->frac += segs;
+    if (c->frac >= cnt) {
+        uint32_t whole = (uint32_t)(c->frac / cnt);
+        c->frac -= whole * cnt;
         tp->cwnd += whole * tp->mss;
     }
 }
@@ -211,6 +247,7 @@ static void cubic_reduce(struct tcpcb *tp)
         c->w_max = segs;
     c->epoch_start = 0;
     c->frac = 0;
+    c->lost = true;
     uint32_t ss = (segs * 717) >> 10;     /* beta = 0.7 in Linux's fixed point */
     tp->ssthresh = (ss > 2 ? ss : 2) * tp->mss;
 }
@@ -230,6 +267,7 @@ static void cubic_cong_signal(struct tcpcb *tp, enum cc_signal sig)
          * set by the reduction; the corpus checks Linux's growth). */
         struct cubic *c = cb(tp);
         c->w_max = 0;          /* the next epoch starts flat at cwnd (K = 0) */
+        c->lost = false;
         c->k = 0;
         c->w_est = 0;
         c->delay_min = 0;
