@@ -15,6 +15,8 @@
  *                 CC_RTO_ERR (the timeout was spurious: undo)
  *   post_recovery recovery ended: leave cwnd where the algorithm wants it
  *   after_idle    sending restarts after an idle period (RFC 5681 4.1)
+ *   tx_start      data goes out with nothing in flight, idle_us after the
+ *                 previous data (optional; Linux's CA_EVENT_TX_START)
  */
 #ifndef TAPIR_STACK_TCP_CC_H
 #define TAPIR_STACK_TCP_CC_H
@@ -34,6 +36,7 @@ struct cc_algo {
     void (*cong_signal)(struct tcpcb *tp, enum cc_signal sig);
     void (*post_recovery)(struct tcpcb *tp);
     void (*after_idle)(struct tcpcb *tp);
+    void (*tx_start)(struct tcpcb *tp, uint64_t idle_us);
 };
 
 extern const struct cc_algo cc_newreno;

@@ -295,6 +295,20 @@ static void cubic_after_idle(struct tcpcb *tp)
     cb(tp)->epoch_start = 0;
 }
 
+/* After an application-limited pause the curve resumes where it left off:
+ * the epoch moves forward by the idle time, so that the pause does not
+ * count as time for the window to grow (Linux's bictcp_cwnd_event). */
+static void cubic_tx_start(struct tcpcb *tp, uint64_t idle_us)
+{
+    struct cubic *c = cb(tp);
+    uint64_t now = tp->st->now;
+    if (c->epoch_start && idle_us) {
+        c->epoch_start += idle_us;
+        if (c->epoch_start > now)
+            c->epoch_start = now;
+    }
+}
+
 const struct cc_algo cc_cubic = {
     .name = "cubic",
     .init = cubic_init,
@@ -304,4 +318,5 @@ const struct cc_algo cc_cubic = {
     .cong_signal = cubic_cong_signal,
     .post_recovery = cubic_post_recovery,
     .after_idle = cubic_after_idle,
+    .tx_start = cubic_tx_start,
 };

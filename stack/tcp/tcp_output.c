@@ -405,6 +405,10 @@ int tcp_xmit(struct tcpcb *tp, uint32_t seq, uint32_t len, uint8_t flags)
         tp->snd_sml = seq + len;
     tp->segs_out++;
     if (len) {
+        /* Data leaves with nothing in flight: the controller hears how long
+         * the application left it idle (Linux's CA_EVENT_TX_START). */
+        if (old_nxt == tp->snd_una && seq == old_nxt && tp->last_data_sent && tp->cc->tx_start)
+            tp->cc->tx_start(tp, st->now - tp->last_data_sent);
         tp->data_segs_out++;
         tp->bytes_sent += len;
         tp->last_data_sent = st->now;
