@@ -150,6 +150,24 @@ int stack_sysctl_set(struct stack_settings *cfg, const char *path, const char *v
         t->fastopen = v;
         return 0;
     }
+    if (strcmp(name, "default_qdisc") == 0) {
+        /* net.core.default_qdisc: with fq, Linux paces every TCP flow
+         * (tcp_pacing.c does it here); the others leave flows unpaced
+         * unless SO_MAX_PACING_RATE asks. */
+        static const char *unpaced[] = {"pfifo_fast", "fq_codel", "pfifo", "bfifo", "noqueue", "sfq", NULL};
+        if (strcmp(value, "fq") == 0) {
+            t->pacing = true;
+            return 0;
+        }
+        for (int i = 0; unpaced[i]; i++) {
+            if (strcmp(value, unpaced[i]) == 0) {
+                t->pacing = false;
+                return 0;
+            }
+        }
+        sysctl_note(note, notelen, "%s=%s: tapir knows fq (pacing) and the unpaced qdiscs only", name, value);
+        return -1;
+    }
     if (strcmp(name, "tcp_ecn") == 0) {
         if (parse_u32(value, &v) < 0)
             goto bad;

@@ -3,7 +3,9 @@
  * below half of ssthresh, capped by SO_MAX_PACING_RATE. */
 #include <criterion/criterion.h>
 #include <stdint.h>
+#include <string.h>
 
+#include "stack/sysctl.h"
 #include "stack/tcp/tcp.h"
 
 #define NOCAP UINT64_MAX
@@ -49,4 +51,22 @@ Test(tcp_pacing, sysctl_ratios_apply)
     /* tcp_pacing_ss_ratio=100: pace at exactly cwnd/srtt. */
     cr_assert_eq(tcp_pacing_rate_calc(1000, 10000, 0, UINT32_MAX, 10000, 100, 120, NOCAP), 1000000);
     cr_assert_eq(tcp_pacing_rate_calc(1000, 10000, 0, 10000, 10000, 100, 150, NOCAP), 1500000);
+}
+
+/* net.core.default_qdisc=fq turns pacing on for every flow, as Linux with
+ * the fq qdisc; an unpaced qdisc turns it off; one tapir does not know is
+ * refused with the reason. */
+Test(tcp_pacing, default_qdisc_sysctl)
+{
+    struct stack_settings cfg;
+    memset(&cfg, 0, sizeof cfg);
+    tcp_settings_default(&cfg.tcp);
+    char note[128] = "";
+    cr_assert_not(cfg.tcp.pacing, "off by default");
+    cr_assert_eq(stack_sysctl_set(&cfg, "net.core.default_qdisc", "fq", note, sizeof note), 0);
+    cr_assert(cfg.tcp.pacing);
+    cr_assert_eq(stack_sysctl_set(&cfg, "net.core.default_qdisc", "fq_codel", note, sizeof note), 0);
+    cr_assert_not(cfg.tcp.pacing);
+    cr_assert_eq(stack_sysctl_set(&cfg, "net.core.default_qdisc", "cake", note, sizeof note), -1);
+    cr_assert(strstr(note, "cake") != NULL, "%s", note);
 }
