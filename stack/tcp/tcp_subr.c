@@ -456,6 +456,10 @@ bool tcp_close_conn(struct tcpcb *tp, int err)
     /* Both directions are shut now (Linux's SHUTDOWN_MASK): reads give the
      * error then EOF, writes EPIPE, poll says IN|RDHUP|HUP. */
     tp->shut_rd = tp->shut_wr = true;
+    /* A Fast Open connect() that left its SYN to the first write is over
+     * too (Linux's tcp_disconnect clears defer_connect): that write must
+     * not send a SYN from a closed connection. */
+    tp->fo_deferred = false;
     tcp_timers_cancel(tp);
     tcp_hash_remove(tp);
     if (err)
