@@ -750,14 +750,28 @@ static ssize_t send_loop(struct fdref *r, const void *buf, size_t n, int flags, 
     bool dontwait = msg_dontwait(r, flags);
     size_t total = 0;
     ssize_t rc;
+    bool connecting;
     do {
+        connecting = false;
         a.buf = (const char *)buf + total;
         a.n = n - total;
         rc = call(r, &m, true, dontwait, send_attempt, &a);
+        if (a.flags & MSG_FASTOPEN) {
+            /* sendto(MSG_FASTOPEN) is connect() and send() (TCP Fast Open):
+             * only the first attempt connects; the rest is an ordinary
+             * send.  A blocking one waits for the connection as Linux's
+             * does (tcp_sendmsg_fastopen): "in progress" (no data rode in
+             * the SYN) is nothing sent yet, and the next attempt waits. */
+            a.flags &= ~MSG_FASTOPEN;
+            if (rc == -EINPROGRESS && all && !m.nonblock) {
+                rc = 0;
+                connecting = true;
+            }
+        }
         if (rc < 0)
             break;
         total += (size_t)rc;
-    } while (all && total < n && (rc > 0 || n == 0));
+    } while (all && total < n && (rc > 0 || n == 0 || connecting));
     *sent = total;
     return rc < 0 ? rc : (ssize_t)total;
 }

@@ -782,3 +782,32 @@ Test(api_tcp, one_way_small_writes_nagle_on_acked_on_read)
     tapir_close(c2);
     tapir_close(a2);
 }
+
+/* sendto(MSG_FASTOPEN) on a blocking socket is a blocking connect() and a
+ * blocking send() (Linux: tcp_sendmsg_fastopen waits in
+ * __inet_stream_connect, then tcp_sendmsg copies the rest): it returns the
+ * whole length once the connection is up, never EINPROGRESS (without a
+ * cookie no data rode in the SYN), nor a short count with EALREADY for
+ * the second round of the blocking send loop. */
+Test(api_tcp, blocking_sendto_fastopen_connects_and_sends_all)
+{
+    NEED_TCP();
+    tapir_addr la;
+    int l = api_tcp_listener(&la);
+    int c = tapir_socket(TAPIR_AF_INET, TAPIR_SOCK_STREAM, 0);
+    cr_assert_geq(c, 0, "%s", tapir_strerror());
+    API_OK(tapir_settimeout(l, 10));
+    static char m[3000];
+    memset(m, 'f', sizeof m);
+    ssize_t n = tapir_sendto(c, m, sizeof m, 0x20000000 /* MSG_FASTOPEN */, &la);
+    cr_assert_eq(n, (ssize_t)sizeof m, "sendto(MSG_FASTOPEN) = %zd: %s", n, tapir_strerror());
+    int a = tapir_accept(l, NULL);
+    cr_assert_geq(a, 0, "%s", tapir_strerror());
+    API_OK(tapir_settimeout(a, 10));
+    static char got[3000];
+    cr_assert_eq(recv_exact(a, got, sizeof got), 0, "%s", tapir_strerror());
+    cr_assert_eq(memcmp(got, m, sizeof m), 0);
+    tapir_close(a);
+    tapir_close(c);
+    tapir_close(l);
+}
