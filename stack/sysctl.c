@@ -107,6 +107,10 @@ int stack_sysctl_set(struct stack_settings *cfg, const char *path, const char *v
             continue;
         if (parse_u32(value, &v) < 0)
             goto bad;
+        /* Percentages Linux bounds to 3000 (its table's extra2): above, the
+         * pacing rate's product (window * ratio * 10000) could overflow. */
+        if (v > 3000 && (strcmp(name, "tcp_pacing_ss_ratio") == 0 || strcmp(name, "tcp_pacing_ca_ratio") == 0))
+            goto bad;
         if (fields[i].is_bool) {
             bool b = v != 0;
             memcpy((char *)t + fields[i].off, &b, sizeof b);

@@ -70,3 +70,24 @@ Test(tcp_pacing, default_qdisc_sysctl)
     cr_assert_eq(stack_sysctl_set(&cfg, "net.core.default_qdisc", "cake", note, sizeof note), -1);
     cr_assert(strstr(note, "cake") != NULL, "%s", note);
 }
+
+/* The pacing ratios are percentages Linux bounds to 0..3000 (its sysctl
+ * table's extra2); a larger one would overflow the rate's product
+ * (window * ratio * 10000, 64 bits) into a tiny or zero rate: refused, the
+ * old value kept. */
+Test(tcp_pacing, ratio_sysctl_bounded_as_linux)
+{
+    struct stack_settings cfg;
+    memset(&cfg, 0, sizeof cfg);
+    tcp_settings_default(&cfg.tcp);
+    char note[128] = "";
+    cr_assert_eq(stack_sysctl_set(&cfg, "net.ipv4.tcp_pacing_ss_ratio", "3000", note, sizeof note), 0);
+    cr_assert_eq(cfg.tcp.pacing_ss_ratio, 3000);
+    cr_assert_eq(stack_sysctl_set(&cfg, "net.ipv4.tcp_pacing_ss_ratio", "4000000000", note, sizeof note), -1);
+    cr_assert_eq(cfg.tcp.pacing_ss_ratio, 3000);
+    cr_assert_eq(stack_sysctl_set(&cfg, "net.ipv4.tcp_pacing_ca_ratio", "3001", note, sizeof note), -1);
+    cr_assert_eq(cfg.tcp.pacing_ca_ratio, 120);
+    /* At the bound the product fits: 4 GB of window at 30x per 1 us. */
+    cr_assert_eq(tcp_pacing_rate_calc(1460, UINT32_MAX, 0, 0, 1, 3000, 3000, NOCAP),
+                 (uint64_t)UINT32_MAX * 3000 * 10000);
+}
