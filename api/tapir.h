@@ -196,6 +196,14 @@ extern "C" {
  * ETIMEDOUT; 0 = the system's retries (tcp_retries2). */
 #define TAPIR_TCP_USER_TIMEOUT  18
 #define TAPIR_TCP_FASTOPEN      23
+/* TCP Fast Open, client side (RFC 7413; net.ipv4.tcp_fastopen bit 1, on by
+ * default): TCP_FASTOPEN_CONNECT = 1 lets connect() return at once when a
+ * cookie for the server is cached, the SYN leaving with the first send's
+ * data; sendto(..., TAPIR_MSG_FASTOPEN, address) connects and sends in one
+ * call (data in the SYN with a cached cookie, else a cookie request and the
+ * data after the handshake).  The server side is not implemented: a tapir
+ * listener answers such a SYN with a plain handshake, as RFC 7413 allows. */
+#define TAPIR_TCP_FASTOPEN_CONNECT 30
 /* TCP_NOTSENT_LOWAT: unsent bytes at which a send stops taking more, and
  * writability (select/poll, epoll EPOLLOUT) needs fewer than
  * half this many unsent; 0 = the system's tcp_notsent_lowat (no limit). */
@@ -217,6 +225,7 @@ extern "C" {
 #define TAPIR_MSG_ERRQUEUE  0x2000
 #define TAPIR_MSG_NOSIGNAL  0x4000
 #define TAPIR_MSG_MORE      0x8000   /* TCP: hold a small tail for this call only (the next ACK or send releases it) */
+#define TAPIR_MSG_FASTOPEN  0x20000000  /* TCP: sendto() connects with Fast Open (see TAPIR_TCP_FASTOPEN_CONNECT) */
 #define TAPIR_MSG_ZEROCOPY  0x4000000   /* accepted, the data is copied: see TAPIR_SO_ZEROCOPY */
 #define TAPIR_MSG_CMSG_CLOEXEC 0x40000000
 

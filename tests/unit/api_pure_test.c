@@ -176,6 +176,8 @@ Test(api_const, linux_values)
     cr_assert_eq(TAPIR_TCP_INFO, TCP_INFO);
     cr_assert_eq(TAPIR_TCP_CONGESTION, TCP_CONGESTION);
     cr_assert_eq(TAPIR_TCP_USER_TIMEOUT, TCP_USER_TIMEOUT);
+    cr_assert_eq(TAPIR_TCP_FASTOPEN_CONNECT, TCP_FASTOPEN_CONNECT);
+    cr_assert_eq(TAPIR_MSG_FASTOPEN, MSG_FASTOPEN);
     cr_assert_eq(TAPIR_MSG_OOB, MSG_OOB);
     cr_assert_eq(TAPIR_MSG_PEEK, MSG_PEEK);
     cr_assert_eq(TAPIR_MSG_TRUNC, MSG_TRUNC);
