@@ -313,6 +313,26 @@ static struct conn *conn_by_fd(struct run *r, int fd)
     return NULL;
 }
 
+/* The connection an active open on fd is about to start (connect(), or
+ * sendto() with MSG_FASTOPEN): the one already tied to fd, else a new one
+ * toward rport, with its local port once the socket has one.  NULL when the
+ * table is full. */
+static struct conn *conn_for_active_open(struct run *r, int fd, uint16_t rport, struct sock *s)
+{
+    struct conn *c = conn_by_fd(r, fd);
+    if (c)
+        return c;
+    c = conn_new(r);
+    if (!c)
+        return NULL;
+    c->rport = rport;
+    c->fd = fd;
+    struct endpoint le;
+    if (sock_getname(s, &le, false) == 0 && le.port)
+        c->lport = le.port;
+    return c;
+}
+
 /* Live -> script for tapir's sequence space. */
 static uint32_t local_to_script(const struct conn *c, uint32_t live)
 {
@@ -1421,17 +1441,9 @@ static int do_syscall(struct run *r, const struct event *ev, int64_t start)
         f->connect_to = ep;
         int rc = sock_connect(f->s, &ep);
         if (rc == 0 || rc == -EINPROGRESS) {
-            struct conn *c = conn_by_fd(r, (int)fdv);
-            if (!c) {
-                c = conn_new(r);
-                if (!c)
-                    return fail(r, ev->line, "too many connections");
-                c->rport = ep.port;
-                c->fd = (int)fdv;
-                struct endpoint le;
-                if (sock_getname(f->s, &le, false) == 0 && le.port)
-                    c->lport = le.port;
-            }
+            struct conn *c = conn_for_active_open(r, (int)fdv, ep.port, f->s);
+            if (!c)
+                return fail(r, ev->line, "too many connections");
             r->cur = c;
         }
         if (rc == -EINPROGRESS && !f->nonblock)
@@ -1468,14 +1480,9 @@ static int do_syscall(struct run *r, const struct event *ev, int64_t start)
             if (arg_sockaddr(r, ev, 4, REMOTE_IP, &ep))
                 return -1;
             f->connect_to = ep;
-            struct conn *c = conn_by_fd(r, (int)fdv);
-            if (!c) {
-                c = conn_new(r);
-                if (!c)
-                    return fail(r, ev->line, "too many connections");
-                c->rport = ep.port;
-                c->fd = (int)fdv;
-            }
+            struct conn *c = conn_for_active_open(r, (int)fdv, ep.port, f->s);
+            if (!c)
+                return fail(r, ev->line, "too many connections");
             r->cur = c;
         }
         if (b && b->type == EX_STRING) {
