@@ -301,7 +301,7 @@ static void deliver_ip(struct stack *st, int ifindex, const uint8_t *pkt, size_t
 /* Delivers what was sent to ourselves.  Delivery may send more (an echo
  * reply to a local ping): those join the queue and go in the same pass, up
  * to a bound so that no protocol bug can spin here forever. */
-static void drain_loopback(struct stack *st)
+void stack_loopback_flush(struct stack *st)
 {
     if (st->draining_loop)
         return;
@@ -317,10 +317,6 @@ static void drain_loopback(struct stack *st)
     st->draining_loop = false;
 }
 
-void stack_loopback_flush(struct stack *st)
-{
-    drain_loopback(st);
-}
 
 /* ---- link layer ---- */
 
@@ -374,7 +370,7 @@ void stack_input_flags(struct stack *st, int ifindex, const uint8_t *frame, size
             eth_input(st, nif, frame, len);
         st->rx_flags = 0;
     }
-    drain_loopback(st);
+    stack_loopback_flush(st);
 }
 
 void stack_input(struct stack *st, int ifindex, const uint8_t *frame, size_t len, uint64_t now)
@@ -386,7 +382,7 @@ void stack_poll(struct stack *st, uint64_t now)
 {
     stack_set_time(st, now);
     timer_wheel_run(&st->timers, st, st->now);
-    drain_loopback(st);
+    stack_loopback_flush(st);
 }
 
 uint64_t stack_next_deadline(const struct stack *st)
